@@ -1,0 +1,23 @@
+// Role-based local parts, in two tiers: system addresses and role addresses.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "lists.hpp"
+
+namespace mailsentry {
+
+enum class RoleTier { none, role, system };
+
+struct RoleResult {
+  RoleTier tier = RoleTier::none;
+  std::string role_type;  // the group ("system", "sales", "support", ...); "" when none
+  bool is_role_based() const { return tier != RoleTier::none; }
+};
+
+// `local` is the local part as parsed (without the +tag handling: the
+// function strips a +tag and separators itself).
+RoleResult classify_role(std::string_view local, const Lists& lists);
+
+}  // namespace mailsentry
