@@ -13,6 +13,14 @@ struct GibberishResult {
   std::string pattern;  // "keyboard_sequence" | "repeated_chars" | "random_characters" | ""
 };
 
+// is_gibberish is set when the score is below this or a pattern fires.
+inline constexpr int kGibberishScoreThreshold = 50;
+// Score for local parts the model cannot judge: non-ASCII scripts (the model
+// knows Latin letters only), digits only, empty.
+inline constexpr int kNeutralGibberishScore = 70;
+// A keyboard walk or repetition scores at most this, whatever the model says.
+inline constexpr int kPatternScoreCap = 15;
+
 // `local` is the local part; a +tag is ignored, separators (. _ -) and digits
 // are handled by the model, not by the caller.
 GibberishResult assess_gibberish(std::string_view local);

@@ -64,6 +64,8 @@ Lists Lists::builtin() {
   lists.abuse_domains = NamedList(kAbuseDomains, kAbuseDomainsCount);
   lists.trap_domains = NamedList(kTrapDomains, kTrapDomainsCount);
   lists.trap_local_parts = NamedList(kTrapLocalParts, kTrapLocalPartsCount);
+  lists.anti_probe_mx = NamedList(kAntiProbeMx, kAntiProbeMxCount);
+  lists.mx_providers = NamedList(kMxProviders, kMxProvidersCount);
   return lists;
 }
 
@@ -71,7 +73,8 @@ const std::vector<std::string_view>& Lists::names() {
   static const std::vector<std::string_view> kNames = {
       "disposable",      "disposable_allowlist", "free_providers", "providers",
       "roles",           "popular_domains",      "popular_slds",   "popular_tlds",
-      "abuse_domains",   "trap_domains",         "trap_local_parts"};
+      "abuse_domains",   "trap_domains",         "trap_local_parts", "anti_probe_mx",
+      "mx_providers"};
   return kNames;
 }
 
@@ -87,6 +90,8 @@ NamedList* Lists::by_name(std::string_view name) {
   if (name == "abuse_domains") return &abuse_domains;
   if (name == "trap_domains") return &trap_domains;
   if (name == "trap_local_parts") return &trap_local_parts;
+  if (name == "anti_probe_mx") return &anti_probe_mx;
+  if (name == "mx_providers") return &mx_providers;
   return nullptr;
 }
 

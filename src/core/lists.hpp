@@ -70,6 +70,8 @@ struct Lists {
   NamedList abuse_domains;        // abuse_domains.tsv: domain -> reason
   NamedList trap_domains;         // trap_domains.tsv: domain pattern -> trap type
   NamedList trap_local_parts;     // trap_local_parts.tsv: local part -> trap type
+  NamedList anti_probe_mx;        // anti_probe_mx.tsv: MX host pattern -> provider (not probed)
+  NamedList mx_providers;         // mx_providers.tsv: MX host pattern -> mail host provider
 
   static Lists builtin();
 

@@ -12,7 +12,10 @@ enum class RoleTier { none, role, system };
 
 struct RoleResult {
   RoleTier tier = RoleTier::none;
-  std::string role_type;  // the group ("system", "sales", "support", ...); "" when none
+  // The group from data/roles.tsv; "" when none. System tier: "noreply", "mail",
+  // "abuse", "infrastructure", "mailing_list", "notification". Role tier:
+  // "general", "sales", "support", "marketing", "billing", "hr", "technical", ...
+  std::string role_type;
   bool is_role_based() const { return tier != RoleTier::none; }
 };
 

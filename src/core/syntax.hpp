@@ -1,11 +1,16 @@
 // RFC 5321 / RFC 6531 envelope-mailbox syntax and normalisation.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace mailsentry {
+
+// Longer input is rejected before any parsing (the longest usable mailbox is
+// 254 octets; the margin leaves room for U-labels longer than their A-labels).
+inline constexpr std::size_t kMaxAddressInputOctets = 1024;
 
 struct ParsedAddress {
   bool valid = false;
@@ -23,7 +28,7 @@ struct ParsedAddress {
 };
 
 // Never throws for any input (bad UTF-8, control characters, 1 MB strings:
-// all give valid == false with an error).
+// all give valid == false with an error). When invalid, only `error` is set.
 ParsedAddress parse_address(std::string_view input);
 
 }  // namespace mailsentry

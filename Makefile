@@ -1,0 +1,75 @@
+# PGXS build of the mailsentry extension: mailsentry.so from src/core and
+# src/pg, plus the lists and the gibberish model generated from data/.
+EXTENSION = mailsentry
+MODULE_big = mailsentry
+DATA = mailsentry--0.1.sql
+PGFILEDESC = "mailsentry - email address verification"
+
+GEN_DIR = build/gen
+CORE_SOURCES = $(sort $(wildcard src/core/*.cpp))
+PG_SOURCES = $(sort $(wildcard src/pg/*.cpp))
+GENERATED_SOURCES = $(GEN_DIR)/builtin_lists.cpp $(GEN_DIR)/gibberish_model.cpp
+OBJS = $(CORE_SOURCES:.cpp=.o) $(PG_SOURCES:.cpp=.o) $(GENERATED_SOURCES:.cpp=.o)
+
+PG_CPPFLAGS = -Isrc/core -Isrc/pg -DASIO_STANDALONE -DASIO_NO_DEPRECATED
+PG_CXXFLAGS = -std=c++17 -fvisibility-inlines-hidden -Wno-register
+SHLIB_LINK = -lidn2 -lpsl -lcares -lssl -lcrypto -lpthread -lstdc++
+
+# pg_regress on a temporary instance that preloads the library, so the tests
+# also cover what needs shared_preload_libraries.
+REGRESS = syntax normalize suggest offline_checks email_address_domain lists_and_weights \
+          bad_input encodings error_guard
+REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/regress.conf
+# Isolation tests (two sessions); run by `make isolationcheck`, so that a
+# failure in one suite does not hide the other.
+ISOLATION_TESTS = override_sessions
+ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=test/regress.conf
+
+EXTRA_CLEAN = $(GEN_DIR) tmp_check tmp_check_iso output_iso results regression.diffs regression.out
+
+# Debian's PGXS also compiles every source to LLVM bitcode with clang for JIT
+# inlining, without the C++ flags above. Inlining C++ into JIT-compiled
+# expressions buys nothing here, so the extension ships no bitcode.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Generated sources: the lists and the model are rebuilt from data/.
+LIST_SPECS = $(shell cat data/builtin_lists.txt)
+LIST_FILES = $(foreach spec,$(LIST_SPECS),$(word 2,$(subst =, ,$(spec))))
+
+$(GEN_DIR)/builtin_lists.cpp: tools/embed_lists.sh data/builtin_lists.txt $(LIST_FILES)
+	@mkdir -p $(GEN_DIR)
+	sh tools/embed_lists.sh $@ $(LIST_SPECS)
+
+$(GEN_DIR)/train_gibberish: tools/train_gibberish.cpp
+	@mkdir -p $(GEN_DIR)
+	$(CXX) -std=c++17 -O2 -o $@ $<
+
+$(GEN_DIR)/gibberish_model.cpp: $(GEN_DIR)/train_gibberish data/names.txt data/english_words.txt
+	$(GEN_DIR)/train_gibberish data/names.txt data/english_words.txt $@
+
+# Objects depend on the headers of their directories (simple and safe).
+$(CORE_SOURCES:.cpp=.o) $(GENERATED_SOURCES:.cpp=.o): $(wildcard src/core/*.hpp)
+$(PG_SOURCES:.cpp=.o): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)
+
+.PHONY: isolationcheck
+isolationcheck:
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION_TESTS)
+
+# Core library, unit tests and benchmarks (no PostgreSQL): see CMakeLists.txt.
+.PHONY: unit bench
+unit:
+	cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build/cmake -j2
+	cd build/cmake && ctest --output-on-failure
+bench:
+	cmake -S . -B build/cmake-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build/cmake-release -j2 --target mailsentry_bench
+	build/cmake-release/mailsentry_bench
+# SQL throughput over a 1M-row table (needs root for the throwaway cluster).
+.PHONY: bench-sql
+bench-sql: install
+	bash test/bench/sql_offline_bench.sh

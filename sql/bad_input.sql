@@ -1,0 +1,23 @@
+-- Bad input never crashes or hangs: a clear verdict for each.
+\pset null '(null)'
+SELECT label, syntax_valid, score, verdict, issues
+FROM (VALUES
+  ('empty', ''),
+  ('spaces', '   '),
+  ('tab inside', E'jane\t@acme-widgets.com'),
+  ('newline', E'jane@acme-widgets.com\n'),
+  ('bell', E'ja\x07ne@acme-widgets.com'),
+  ('DEL', E'ja\x7fne@acme-widgets.com'),
+  ('zero width space', E'ja\u200bne@acme-widgets.com'),
+  ('invalid IDN', 'jane@xn--a.com'),
+  ('invalid IDN label', E'jane@\u2488.com'),
+  ('only @', '@'),
+  ('lone quote', '"@acme-widgets.com')
+) AS t(label, email), LATERAL email_check_offline(email);
+
+-- A 1 MB string: an answer at once, and the input comes back unchanged.
+SELECT syntax_valid, score, verdict, length(email) AS email_length, issues
+FROM email_check_offline(repeat('a', 1024 * 1024) || '@acme-widgets.com');
+SELECT email_syntax_valid(repeat('a', 1024 * 1024)),
+       email_normalize(repeat('b', 1024 * 1024) || '@x.com'),
+       email_suggest(repeat('c', 1024 * 1024) || '@gmial.com') IS NOT NULL AS suggested;

@@ -1,0 +1,129 @@
+// SQL functions behind mailsentry's own tables: name validation for the
+// override tables, the built-in lists and weights as rows, and the trigger
+// that tells every backend to reload the overrides.
+#include "postgres_headers.hpp"
+
+extern "C" {
+#include "commands/trigger.h"
+#include "utils/inval.h"
+#include "utils/tuplestore.h"
+}
+
+#include "guard.hpp"
+#include "lists.hpp"
+#include "score.hpp"
+#include "text_encoding.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(mailsentry_list_name_valid);
+PG_FUNCTION_INFO_V1(mailsentry_weight_name_valid);
+PG_FUNCTION_INFO_V1(mailsentry_list_names);
+PG_FUNCTION_INFO_V1(mailsentry_default_weights);
+PG_FUNCTION_INFO_V1(mailsentry_builtin_list);
+PG_FUNCTION_INFO_V1(mailsentry_overrides_changed);
+}
+
+using namespace mailsentry;
+using namespace mailsentry::pg;
+
+extern "C" Datum mailsentry_list_name_valid(PG_FUNCTION_ARGS) {
+  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  bool known = false;
+  raise_if_failed(run_guarded("mailsentry_list_name_valid",
+                              [&] {
+                                for (std::string_view list : Lists::names()) known |= list == name;
+                              }),
+                  "mailsentry_list_name_valid");
+  PG_RETURN_BOOL(known);
+}
+
+extern "C" Datum mailsentry_weight_name_valid(PG_FUNCTION_ARGS) {
+  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  bool known = false;
+  raise_if_failed(run_guarded("mailsentry_weight_name_valid",
+                              [&] {
+                                for (const auto& field : Weights::fields())
+                                  known |= field.name == name;
+                              }),
+                  "mailsentry_weight_name_valid");
+  PG_RETURN_BOOL(known);
+}
+
+extern "C" Datum mailsentry_list_names(PG_FUNCTION_ARGS) {
+  // A scalar set: the descriptor comes from the caller's expectation.
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (std::string_view name : Lists::names()) {  // static vector of views of literals
+    Datum value = PointerGetDatum(cstring_to_text_with_len(name.data(), name.size()));
+    bool is_null = false;
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
+  }
+  return (Datum)0;
+}
+
+extern "C" Datum mailsentry_default_weights(PG_FUNCTION_ARGS) {
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  const Weights defaults;
+  const auto& fields = Weights::fields();  // static, built once; references plain data
+  for (const auto& field : fields) {
+    Datum values[3];
+    bool nulls[3] = {false, false, false};
+    values[0] = PointerGetDatum(cstring_to_text_with_len(field.name.data(), field.name.size()));
+    values[1] = Int32GetDatum(defaults.*field.member);
+    values[2] =
+        PointerGetDatum(cstring_to_text_with_len(field.meaning.data(), field.meaning.size()));
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  return (Datum)0;
+}
+
+extern "C" Datum mailsentry_builtin_list(PG_FUNCTION_ARGS) {
+  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+
+  // The shipped lists, without this backend's overrides; built on first use.
+  static Lists builtin_lists_for_listing;
+  static bool constructed = false;
+  const NamedList* list = nullptr;
+  bool known = false;
+  raise_if_failed(run_guarded("mailsentry_builtin_list",
+                              [&] {
+                                if (!constructed) {
+                                  builtin_lists_for_listing = Lists::builtin();
+                                  constructed = true;
+                                }
+                                list = builtin_lists_for_listing.by_name(name);
+                                known = list != nullptr;
+                              }),
+                  "mailsentry_builtin_list");
+  if (!known)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("mailsentry: no built-in list called \"%s\"", name),
+                    errhint("SELECT * FROM mailsentry.list_names() shows the lists.")));
+  // for_each only visits plain BuiltinEntry views of static data: no C++
+  // object with a destructor is alive while PostgreSQL allocates.
+  list->for_each([&](const BuiltinEntry& entry) {
+    Datum values[2];
+    bool nulls[2] = {false, entry.detail.empty()};
+    values[0] = PointerGetDatum(utf8_to_text(entry.key.data(), entry.key.size()));
+    values[1] = nulls[1] ? (Datum)0
+                         : PointerGetDatum(utf8_to_text(entry.detail.data(), entry.detail.size()));
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  });
+  return (Datum)0;
+}
+
+// Statement trigger on the override tables: a relcache invalidation of the
+// table reaches every backend when the change commits (and this backend at
+// once), and is undone by a rollback, so overrides take effect exactly when
+// they become visible.
+extern "C" Datum mailsentry_overrides_changed(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo))
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("mailsentry: mailsentry_overrides_changed must be called as a trigger")));
+  TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+  CacheInvalidateRelcache(trigger->tg_relation);
+  return PointerGetDatum(nullptr);
+}

@@ -1,0 +1,18 @@
+// Turns a VerificationRecord into a row of the SQL type email_verification.
+#pragma once
+
+#include "postgres_headers.hpp"
+#include "verification_record.hpp"
+
+namespace mailsentry::pg {
+
+struct RowTiming {
+  TimestampTz checked_at;
+  double response_time_ms;
+};
+
+// `email` is the caller's argument, returned unchanged in the first field.
+Datum verification_record_to_datum(FunctionCallInfo fcinfo, Datum email,
+                                   const VerificationRecord& record, const RowTiming& timing);
+
+}  // namespace mailsentry::pg
