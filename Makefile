@@ -3,6 +3,8 @@
 EXTENSION = mailsentry
 MODULE_big = mailsentry
 DATA = mailsentry--0.1.sql
+# IANA's RDAP bootstrap file, installed as $sharedir/extension/mailsentry_rdap_dns.json.
+DATA_built = build/mailsentry_rdap_dns.json
 PGFILEDESC = "mailsentry - email address verification"
 
 GEN_DIR = build/gen
@@ -18,14 +20,28 @@ SHLIB_LINK = -lidn2 -lpsl -lcares -lssl -lcrypto -lpthread -lstdc++
 # pg_regress on a temporary instance that preloads the library, so the tests
 # also cover what needs shared_preload_libraries.
 REGRESS = syntax normalize suggest offline_checks email_address_domain lists_and_weights \
-          bad_input encodings error_guard
+          bad_input error_guard worker_database
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/regress.conf
 # Isolation tests (two sessions); run by `make isolationcheck`, so that a
 # failure in one suite does not hide the other.
 ISOLATION_TESTS = override_sessions
-ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=test/regress.conf
+ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=test/regress.conf \
+                 --dbname=contrib_regression
 
-EXTRA_CLEAN = $(GEN_DIR) tmp_check tmp_check_iso output_iso results regression.diffs regression.out
+# Without shared_preload_libraries: the network-free functions work in any
+# database and encoding; the network functions say what is missing.
+NOPRELOAD_TESTS = encodings no_preload
+NOPRELOAD_OPTS = --temp-instance=./tmp_check_nopreload --dbname=contrib_regression
+
+# The network suite: verify_email() against the DNS, SMTP and RDAP servers
+# that test/integration/servers.sh starts on loopback addresses (as root).
+NET_TESTS = net_setup net_dns net_smtp net_catch_all net_timeouts net_other_checks net_json \
+            net_privileges net_interrupts
+NET_OPTS = --temp-instance=./tmp_check_net --temp-config=test/integration/pg.conf \
+           --dbname=contrib_regression
+
+EXTRA_CLEAN = $(GEN_DIR) tmp_check tmp_check_iso tmp_check_nopreload tmp_check_net output_iso results \
+              regression.diffs regression.out
 
 # Debian's PGXS also compiles every source to LLVM bitcode with clang for JIT
 # inlining, without the C++ flags above. Inlining C++ into JIT-compiled
@@ -35,6 +51,10 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+build/mailsentry_rdap_dns.json: data/rdap_dns.json
+	@mkdir -p build
+	cp $< $@
 
 # Generated sources: the lists and the model are rebuilt from data/.
 LIST_SPECS = $(shell cat data/builtin_lists.txt)
@@ -55,9 +75,13 @@ $(GEN_DIR)/gibberish_model.cpp: $(GEN_DIR)/train_gibberish data/names.txt data/e
 $(CORE_SOURCES:.cpp=.o) $(GENERATED_SOURCES:.cpp=.o): $(wildcard src/core/*.hpp)
 $(PG_SOURCES:.cpp=.o): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)
 
-.PHONY: isolationcheck
+.PHONY: isolationcheck nopreloadcheck netcheck
 isolationcheck:
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION_TESTS)
+nopreloadcheck:
+	$(pg_regress_installcheck) $(NOPRELOAD_OPTS) $(NOPRELOAD_TESTS)
+netcheck:
+	$(pg_regress_installcheck) $(NET_OPTS) $(NET_TESTS)
 
 # Core library, unit tests and benchmarks (no PostgreSQL): see CMakeLists.txt.
 .PHONY: unit bench

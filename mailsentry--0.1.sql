@@ -3,6 +3,7 @@
 
 \echo Use "CREATE EXTENSION mailsentry" to load this file. \quit
 
+
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'mailsentry') THEN
@@ -11,6 +12,28 @@ BEGIN
 END
 $$;
 GRANT USAGE ON SCHEMA mailsentry TO PUBLIC;
+
+-- The background worker serves one database (mailsentry.database), like
+-- pg_cron: the extension belongs there. Without the library preloaded there
+-- is no worker, and the network-free functions may be installed anywhere.
+CREATE FUNCTION mailsentry.worker_database() RETURNS text
+  AS 'MODULE_PATHNAME', 'mailsentry_worker_database'
+  LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mailsentry.worker_database() IS
+  'The database the worker serves (mailsentry.database); NULL when the library is not preloaded';
+DO $$
+DECLARE
+  worker_database text := mailsentry.worker_database();
+BEGIN
+  IF worker_database IS NOT NULL AND worker_database <> current_database() THEN
+    RAISE EXCEPTION 'mailsentry must be created in database "%", where its worker runs',
+      worker_database
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = format('Connect to "%s", or set mailsentry.database = %L in postgresql.conf '
+                          'and restart the server.', worker_database, current_database());
+  END IF;
+END
+$$;
 
 ------------------------------------------------------------------------------
 -- The result of every verification function.
@@ -88,6 +111,28 @@ CREATE FUNCTION @extschema@.email_check_offline(text) RETURNS @extschema@.email_
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.email_check_offline(text) IS
   'Every network-free check and the score; network fields are NULL, verification_level is estimated';
+
+------------------------------------------------------------------------------
+-- Network verification: the checks above plus MX, SMTP, domain age and DNS
+-- blocklists, run by the background worker.
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.verify_email(email text, depth text DEFAULT 'standard')
+  RETURNS @extschema@.email_verification
+  AS 'MODULE_PATHNAME', 'verify_email'
+  LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.verify_email(text, text) IS
+  'Every check of the address, the network ones by the mailsentry worker; depth quick, standard or extended';
+
+CREATE FUNCTION @extschema@.verify_email_json(email text, depth text DEFAULT 'standard')
+  RETURNS jsonb
+  AS 'MODULE_PATHNAME', 'verify_email_json'
+  LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.verify_email_json(text, text) IS
+  'verify_email() as nested JSON';
+
+-- Reaching the network is a privilege: grant it explicitly.
+REVOKE EXECUTE ON FUNCTION @extschema@.verify_email(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.verify_email_json(text, text) FROM PUBLIC;
 
 CREATE DOMAIN @extschema@.email_address AS text
   CHECK (@extschema@.email_syntax_valid(VALUE));

@@ -6,7 +6,7 @@ packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib
   libc-ares-dev libasio-dev libssl-dev libidn2-dev libpsl-dev publicsuffix
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
-  python3 dnsmasq-base postfix
+  python3 dnsmasq-base postfix strace bc
 )
 missing=()
 for p in "${packages[@]}"; do

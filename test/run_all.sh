@@ -42,14 +42,27 @@ else
   tail -n 40 "$logs/cmake.log"; failed=$((failed + 1)); status=1
 fi
 
-phase "SQL regression and isolation tests (pg_regress, temporary instance)"
+phase "SQL regression, isolation and network tests (pg_regress, temporary instances)"
 # PostgreSQL refuses to run as root: run the suites as postgres in a copy.
 work=$(mktemp -d /tmp/mailsentry-regress.XXXXXX)
 cp -a "$repo/." "$work/"
 chown -R postgres: "$work"
-for suite in installcheck isolationcheck; do
+: >"$logs/installcheck.log"
+for suite in installcheck isolationcheck nopreloadcheck; do
   runuser -u postgres -- make -C "$work" "$suite" 2>&1 | tee -a "$logs/installcheck.log"
 done
+# The network suite needs the DNS, SMTP and RDAP servers on loopback.
+if bash test/integration/servers.sh start >"$logs/servers.log" 2>&1; then
+  runuser -u postgres -- make -C "$work" netcheck 2>&1 | tee -a "$logs/installcheck.log"
+  phase "worker process tests (strace, SIGKILL recovery, full queue)"
+  # Fresh servers: the SQL suite's greylisting and catch-all memory are gone.
+  bash test/integration/servers.sh start >>"$logs/servers.log" 2>&1
+  bash test/integration/process_tests.sh 2>&1 | tee -a "$logs/installcheck.log"
+else
+  tail -n 30 "$logs/servers.log"
+  echo "test integration_servers ... FAILED (servers did not start)" | tee -a "$logs/installcheck.log"
+fi
+bash test/integration/servers.sh stop >>"$logs/servers.log" 2>&1
 ok=$(grep -E '\.\.\. ok( |$)' "$logs/installcheck.log" | wc -l)
 bad=$(grep -E '\.\.\. FAILED( |$)|\.\.\. failed \(ignored\)' "$logs/installcheck.log" | wc -l)
 passed=$((passed + ok)); failed=$((failed + bad))

@@ -36,6 +36,7 @@ struct NetworkFacts {
 
   bool dnsbl_listed = false;  // a configured DNS blocklist zone lists the domain
   std::vector<std::string> warnings;
+  std::vector<std::string> smtp_transcript;  // when mailsentry.log_smtp_transcripts is on
 };
 
 }  // namespace mailsentry

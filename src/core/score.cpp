@@ -130,7 +130,8 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
     const double strength = pattern ? 1.0 : 1.0 - v.gibberish.score / 50.0;
     out.push_back({"gibberish local part", scaled(w.gibberish_min, w.gibberish_max, strength)});
   }
-  if (net.smtp == SmtpOutcome::inconclusive) {
+  // A catch-all answer is an answer: it costs by the catch-all rule below.
+  if (net.smtp == SmtpOutcome::inconclusive && net.catch_all != true) {
     out.push_back({"mail server gave no answer", w.smtp_inconclusive});
     if (net.implicit_mx)
       out.push_back({"no MX record (implicit MX only)", w.smtp_inconclusive_no_mx});

@@ -11,7 +11,9 @@ extern "C" {
 
 #include "guard.hpp"
 #include "lists.hpp"
+#include "request_queue.hpp"
 #include "score.hpp"
+#include "settings.hpp"
 #include "text_encoding.hpp"
 
 extern "C" {
@@ -21,6 +23,7 @@ PG_FUNCTION_INFO_V1(mailsentry_list_names);
 PG_FUNCTION_INFO_V1(mailsentry_default_weights);
 PG_FUNCTION_INFO_V1(mailsentry_builtin_list);
 PG_FUNCTION_INFO_V1(mailsentry_overrides_changed);
+PG_FUNCTION_INFO_V1(mailsentry_worker_database);
 }
 
 using namespace mailsentry;
@@ -126,4 +129,9 @@ extern "C" Datum mailsentry_overrides_changed(PG_FUNCTION_ARGS) {
   TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
   CacheInvalidateRelcache(trigger->tg_relation);
   return PointerGetDatum(nullptr);
+}
+
+extern "C" Datum mailsentry_worker_database(PG_FUNCTION_ARGS) {
+  if (shared_queue == nullptr || settings.database == nullptr) PG_RETURN_NULL();
+  PG_RETURN_TEXT_P(cstring_to_text(settings.database));
 }

@@ -10,7 +10,9 @@ extern "C" {
 
 #include "guard.hpp"
 #include "settings.hpp"
+#include "request_queue.hpp"
 #include "user_config.hpp"
+#include "worker.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -37,4 +39,9 @@ void _PG_init(void) {
   mailsentry::pg::define_settings();
   MarkGUCPrefixReserved("mailsentry");
   mailsentry::pg::register_user_config_invalidation();
+  if (process_shared_preload_libraries_in_progress) {
+    mailsentry::pg::install_shared_memory_hooks();
+    // pg_upgrade runs the server without workers that could touch data.
+    if (!IsBinaryUpgrade) mailsentry::pg::register_worker();
+  }
 }

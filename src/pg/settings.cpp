@@ -3,18 +3,199 @@
 #include "postgres_headers.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "utils/guc.h"
 }
+
+#include <asio/ip/address.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "dns_resolver.hpp"
+#include "guard.hpp"
+#include "smtp_prober.hpp"
+#include "text_list.hpp"
 
 namespace mailsentry::pg {
 
 Settings settings;
 
+namespace {
+
+const struct config_enum_entry kStartTlsOptions[] = {
+    {"off", static_cast<int>(StartTlsMode::off), false},
+    {"opportunistic", static_cast<int>(StartTlsMode::opportunistic), false},
+    {"required", static_cast<int>(StartTlsMode::required), false},
+    {nullptr, 0, false}};
+
+// Validation hooks: C++ parsing runs guarded, the verdict is reported to the
+// GUC machinery after the guard.
+bool check_dns_servers(char** newval, void**, GucSource) {
+  char message[320] = "";
+  const GuardResult result = run_guarded("mailsentry.dns_servers", [&] {
+    try {
+      parse_dns_servers(*newval);
+    } catch (const std::invalid_argument& e) {
+      snprintf(message, sizeof message, "%s", e.what());
+    }
+  });
+  if (result.failed) snprintf(message, sizeof message, "%s", result.message);
+  if (message[0] == '\0') return true;
+  GUC_check_errdetail("%s", message);
+  GUC_check_errhint("Use host[:port],... with IP addresses, e.g. '127.0.0.53:5353'.");
+  return false;
+}
+
+bool check_source_addresses(char** newval, void**, GucSource) {
+  char bad[320] = "";
+  const GuardResult result = run_guarded("mailsentry.source_addresses", [&] {
+    for (const std::string& item : split_list(*newval)) {
+      asio::error_code error;
+      asio::ip::make_address(item, error);
+      if (error) {
+        snprintf(bad, sizeof bad, "\"%s\" is not an IP address", item.c_str());
+        return;
+      }
+    }
+  });
+  if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
+  if (bad[0] == '\0') return true;
+  GUC_check_errdetail("%s", bad);
+  return false;
+}
+
+bool check_smtp_timeouts(char** newval, void**, GucSource) {
+  char bad[320] = "";
+  int count = 0;
+  const GuardResult result = run_guarded("mailsentry.smtp_timeouts", [&] {
+    for (const std::string& item : split_list(*newval)) {
+      char* end = nullptr;
+      errno = 0;
+      long ms = std::strtol(item.c_str(), &end, 10);
+      if (errno != 0 || end == item.c_str() || *end != '\0' || ms < 10 || ms > 600000) {
+        snprintf(bad, sizeof bad, "\"%s\" is not a timeout in milliseconds (10-600000)",
+                      item.c_str());
+        return;
+      }
+      ++count;
+    }
+  });
+  if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
+  if (bad[0] == '\0' && (count < 1 || count > 6))
+    snprintf(bad, sizeof bad, "give 1 to 6 timeouts, e.g. '1500,2500,3500'");
+  if (bad[0] == '\0') return true;
+  GUC_check_errdetail("%s", bad);
+  return false;
+}
+
+void define_string(const char* name, const char* description, char** variable,
+                   const char* default_value, GucContext context,
+                   GucStringCheckHook check = nullptr, int flags = 0) {
+  DefineCustomStringVariable(name, description, nullptr, variable, default_value, context, flags,
+                             check, nullptr, nullptr);
+}
+
+void define_int(const char* name, const char* description, int* variable, int default_value,
+                int min, int max, GucContext context, int flags = 0) {
+  DefineCustomIntVariable(name, description, nullptr, variable, default_value, min, max, context,
+                          flags, nullptr, nullptr, nullptr);
+}
+
+void define_bool(const char* name, const char* description, bool* variable, bool default_value,
+                 GucContext context) {
+  DefineCustomBoolVariable(name, description, nullptr, variable, default_value, context, 0,
+                           nullptr, nullptr, nullptr);
+}
+
+}  // namespace
+
 void define_settings() {
-  DefineCustomStringVariable(
-      "mailsentry.debug_fail_point",
-      "Makes the named SQL entry point throw a C++ exception (tests the error guard).", nullptr,
-      &settings.debug_fail_point, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+  Settings& s = settings;
+  // Server-wide.
+  define_bool("mailsentry.enabled", "Runs the network checks (the background worker).",
+              &s.enabled, true, PGC_SIGHUP);
+  // Settings read at server start exist only when the library is preloaded
+  // (PostgreSQL refuses to create them later); without it there is no worker.
+  if (process_shared_preload_libraries_in_progress) {
+    define_string("mailsentry.database",
+                  "The database the worker connects to; the extension must be created there.",
+                  &s.database, "postgres", PGC_POSTMASTER);
+    define_int("mailsentry.queue_size", "Requests that can wait for the worker at once.",
+               &s.queue_size, 1024, 16, 65536, PGC_POSTMASTER);
+  }
+  define_string("mailsentry.dns_servers",
+                "DNS servers as host[:port],... (IP addresses); empty: the system resolver.",
+                &s.dns_servers, "", PGC_SIGHUP, check_dns_servers);
+  define_int("mailsentry.dns_timeout", "Timeout of one DNS try.", &s.dns_timeout_ms, 2000, 50,
+             60000, PGC_SIGHUP, GUC_UNIT_MS);
+  define_int("mailsentry.dns_default_ttl",
+             "Cache time of DNS answers whose TTL is not known.", &s.dns_default_ttl_s, 3600, 0,
+             86400 * 7, PGC_SIGHUP, GUC_UNIT_S);
+  define_int("mailsentry.smtp_port", "TCP port of the mail servers (25; tests use others).",
+             &s.smtp_port, 25, 1, 65535, PGC_SIGHUP);
+  define_string("mailsentry.helo_name", "The name sent in EHLO/HELO.", &s.helo_name,
+                "localhost", PGC_SIGHUP);
+  define_string("mailsentry.mail_from", "The reverse-path of MAIL FROM; empty sends <>.",
+                &s.mail_from, "", PGC_SIGHUP);
+  DefineCustomEnumVariable("mailsentry.starttls", "STARTTLS: off, opportunistic or required.",
+                           nullptr, &s.starttls, static_cast<int>(StartTlsMode::opportunistic),
+                           kStartTlsOptions, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  define_int("mailsentry.max_connections_per_mx", "SMTP sessions at once per MX host.",
+             &s.max_connections_per_mx, 2, 1, 100, PGC_SIGHUP);
+  define_int("mailsentry.max_connections", "SMTP sessions at once in total.",
+             &s.max_connections, 64, 1, 10000, PGC_SIGHUP);
+  define_int("mailsentry.max_recipients_per_session", "RCPT commands before a session is renewed.",
+             &s.max_recipients_per_session, 50, 1, 1000, PGC_SIGHUP);
+  define_int("mailsentry.max_rejections_per_session",
+             "Rejected recipients before a session is renewed (MTAs punish more).",
+             &s.max_rejections_per_session, 8, 1, 1000, PGC_SIGHUP);
+  define_int("mailsentry.idle_session_timeout", "Idle SMTP sessions are closed after this.",
+             &s.idle_session_timeout_ms, 5000, 0, 600000, PGC_SIGHUP, GUC_UNIT_MS);
+  define_int("mailsentry.circuit_breaker_failures",
+             "Consecutive timeouts or refusals that make an MX fail fast for a while.",
+             &s.breaker_failures, 3, 1, 1000, PGC_SIGHUP);
+  define_int("mailsentry.circuit_breaker_cooldown", "How long an MX fails fast.",
+             &s.breaker_cooldown_ms, 60000, 0, 86400000, PGC_SIGHUP, GUC_UNIT_MS);
+  define_bool("mailsentry.allow_private_networks",
+              "Lets the worker connect to loopback, private and reserved addresses.",
+              &s.allow_private_networks, false, PGC_SIGHUP);
+  define_string("mailsentry.source_addresses",
+                "Local addresses rotated per SMTP connection; empty: chosen by the system.",
+                &s.source_addresses, "", PGC_SIGHUP, check_source_addresses);
+  define_bool("mailsentry.log_smtp_transcripts", "Logs every SMTP dialogue (debugging).",
+              &s.log_smtp_transcripts, false, PGC_SIGHUP);
+  define_bool("mailsentry.domain_age", "Looks up domain registration dates (RDAP, WHOIS).",
+              &s.domain_age, true, PGC_SIGHUP);
+  define_string("mailsentry.rdap_bootstrap_file",
+                "IANA RDAP bootstrap file (dns.json); empty: the one shipped with mailsentry.",
+                &s.rdap_bootstrap_file, "", PGC_SIGHUP);
+  define_string("mailsentry.whois_server",
+                "WHOIS server host[:port] for TLDs without RDAP; empty: no WHOIS.",
+                &s.whois_server, "", PGC_SIGHUP);
+  define_int("mailsentry.rdap_timeout", "Timeout of one RDAP or WHOIS request.",
+             &s.rdap_timeout_ms, 3000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS);
+  define_bool("mailsentry.rdap_verify_tls", "Verifies RDAP servers' certificates.",
+              &s.rdap_verify_tls, true, PGC_SIGHUP);
+  define_string("mailsentry.dnsbl_zones",
+                "DNS blocklist zones for domains, comma-separated; empty: none.", &s.dnsbl_zones,
+                "", PGC_SIGHUP);
+  // Per call.
+  define_string("mailsentry.smtp_timeouts",
+                "Progressive SMTP timeouts in ms, one per attempt, e.g. '1500,2500,3500'.",
+                &s.smtp_timeouts, "1500,2500,3500", PGC_USERSET, check_smtp_timeouts);
+  define_int("mailsentry.greylist_retry_delay",
+             "Depth 'extended' re-probes greylisted and catch-all answers after this.",
+             &s.greylist_retry_delay_ms, 3000, 0, 60000, PGC_USERSET, GUC_UNIT_MS);
+  define_int("mailsentry.queue_wait_timeout",
+             "How long a call waits for room in a full request queue before failing.",
+             &s.queue_wait_timeout_ms, 10000, 0, 3600000, PGC_USERSET, GUC_UNIT_MS);
+  define_int("mailsentry.verify_timeout",
+             "Longest wait for the network checks of one address; then the verdict is estimated.",
+             &s.verify_timeout_ms, 30000, 100, 3600000, PGC_USERSET, GUC_UNIT_MS);
+  define_string("mailsentry.debug_fail_point",
+                "Makes the named SQL entry point throw a C++ exception (tests the error guard).",
+                &s.debug_fail_point, "", PGC_SUSET, nullptr, GUC_NOT_IN_SAMPLE);
 }
 
 }  // namespace mailsentry::pg

@@ -1,15 +1,50 @@
-// mailsentry.* settings (GUCs).
+// mailsentry.* settings (GUCs). Per-verification ones (timeouts, retry
+// delay, queue wait) are read by the backend and travel with each request;
+// server-wide ones are read by the worker and apply after a reload.
 #pragma once
 
 namespace mailsentry::pg {
 
 struct Settings {
+  // Server-wide (postgresql.conf; restart or reload).
+  bool enabled;
+  char* database;
+  int queue_size;
+  char* dns_servers;
+  int dns_timeout_ms;
+  int dns_default_ttl_s;
+  int smtp_port;
+  char* helo_name;
+  char* mail_from;
+  int starttls;  // StartTlsMode
+  int max_connections_per_mx;
+  int max_connections;
+  int max_recipients_per_session;
+  int max_rejections_per_session;
+  int idle_session_timeout_ms;
+  int breaker_failures;
+  int breaker_cooldown_ms;
+  bool allow_private_networks;
+  char* source_addresses;
+  bool log_smtp_transcripts;
+  bool domain_age;
+  char* rdap_bootstrap_file;
+  char* whois_server;
+  int rdap_timeout_ms;
+  bool rdap_verify_tls;
+  char* dnsbl_zones;
+  // Per call (SET in a session applies to its own calls).
+  char* smtp_timeouts;
+  int greylist_retry_delay_ms;
+  int queue_wait_timeout_ms;
+  int verify_timeout_ms;
   char* debug_fail_point;
 };
 
 extern Settings settings;
 
-// Defines every GUC; called from _PG_init.
+// Defines every GUC; called from _PG_init. Postmaster-only settings are
+// defined in every process so their values can be shown and read.
 void define_settings();
 
 }  // namespace mailsentry::pg

@@ -178,6 +178,9 @@ TEST(Score, CatchAllCostsMoreForRandomLocalParts) {
   random.gibberish.score = 0;
   EXPECT_EQ(score_of(name_like), 100 - 5);
   EXPECT_EQ(score_of(random), 100 - 35);
+  // The probe's "inconclusive" on a catch-all domain is not charged twice.
+  name_like.network.smtp = SmtpOutcome::inconclusive;
+  EXPECT_EQ(score_of(name_like), 100 - 5);
   assess(name_like, Weights());
   EXPECT_EQ(name_like.level, VerificationLevel::inferred);
 }

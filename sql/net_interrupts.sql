@@ -1,0 +1,51 @@
+-- A waiting call honours statement_timeout and pg_cancel_backend within
+-- 100 ms and frees its slot; a worker that goes away ends the wait.
+SELECT it.wait_for_worker() AS worker_running;
+
+-- statement_timeout while the worker waits for a tarpit.
+SET statement_timeout = '600ms';
+CREATE TEMP TABLE timing AS SELECT clock_timestamp() AS started;
+SELECT verify_email('ted@tarpit-mail.net');
+RESET statement_timeout;
+SELECT extract(epoch FROM clock_timestamp() - started) BETWEEN 0.6 AND 0.8 AS ended_at_timeout
+FROM timing;
+-- The slot was given back: the queue still serves this session.
+SELECT smtp_valid FROM verify_email('bob@postfix-mail.net');
+
+-- pg_cancel_backend on a call running in another session.
+SELECT it.connect('waiter');
+SELECT dblink_send_query('waiter', $$SELECT verify_email('tia.x@tarpit-mail.net')$$);
+SELECT pg_sleep(0.3);
+CREATE TEMP TABLE cancelled AS
+  SELECT clock_timestamp() AS at,
+         pg_cancel_backend(pid) AS sent
+  FROM pg_stat_activity WHERE application_name = 'waiter';
+SELECT sent FROM cancelled;
+DO $$
+BEGIN
+  WHILE dblink_is_busy('waiter') = 1 LOOP PERFORM pg_sleep(0.01); END LOOP;
+END $$;
+SELECT extract(epoch FROM clock_timestamp() - at) < 0.2 AS ended_within_100ms FROM cancelled;
+SELECT * FROM dblink_get_result('waiter', false) AS r(v text);
+SELECT dblink_disconnect('waiter');
+
+-- The worker terminated while a call waits: the call ends (answered after the
+-- worker is back, or with a clear ERROR) within about a second.
+SELECT it.connect('orphan');
+SELECT dblink_send_query('orphan', $$SELECT (verify_email('tony@tarpit-mail.net')).email$$);
+SELECT pg_sleep(0.3);
+CREATE TEMP TABLE terminated AS
+  SELECT clock_timestamp() AS at, pg_terminate_backend(pid) AS sent
+  FROM pg_stat_activity WHERE backend_type = 'mailsentry worker';
+SELECT sent FROM terminated;
+DO $$
+BEGIN
+  WHILE dblink_is_busy('orphan') = 1 LOOP PERFORM pg_sleep(0.01); END LOOP;
+END $$;
+SELECT extract(epoch FROM clock_timestamp() - at) < 1.5 AS ended_within_a_second FROM terminated;
+SELECT dblink_error_message('orphan') IN ('OK') OR
+       dblink_error_message('orphan') LIKE '%background worker is not running%' AS clear_outcome;
+SELECT dblink_disconnect('orphan');
+-- The worker comes back by itself and serves again.
+SELECT it.wait_for_worker() AS worker_back;
+SELECT smtp_valid FROM verify_email('carol@postfix-mail.net');

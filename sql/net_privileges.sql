@@ -1,0 +1,36 @@
+-- Reaching the network is a privilege; the safety net against internal scans.
+\pset null '(null)'
+SELECT it.wait_for_worker() AS worker_running;
+
+CREATE ROLE mailsentry_app;
+SET ROLE mailsentry_app;
+SELECT verify_email('alice@postfix-mail.net');
+SELECT score FROM email_check_offline('alice@postfix-mail.net');
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION verify_email(text, text), verify_email_json(text, text) TO mailsentry_app;
+SET ROLE mailsentry_app;
+SELECT smtp_valid FROM verify_email('alice@postfix-mail.net');
+RESET ROLE;
+-- Only a superuser can lift the private-network guard.
+SET ROLE mailsentry_app;
+ALTER SYSTEM SET mailsentry.allow_private_networks = off;
+RESET ROLE;
+DROP OWNED BY mailsentry_app;
+DROP ROLE mailsentry_app;
+
+-- By default the worker refuses loopback and private addresses: no connection
+-- is made, the answer is inconclusive and says why.
+SELECT count(*) AS connections_before FROM it.smtp('exists') WHERE dir = 'open' \gset
+ALTER SYSTEM SET mailsentry.allow_private_networks = 'off';
+SELECT it.reload();
+SELECT smtp_valid, verification_level, warning FROM verify_email('eve.smith@exists-mail.net');
+SELECT count(*) - :connections_before AS new_connections FROM it.smtp('exists') WHERE dir = 'open';
+ALTER SYSTEM RESET mailsentry.allow_private_networks;
+SELECT it.reload();
+
+-- No scripted server ever saw DATA.
+SELECT count(*) AS data_commands
+FROM (VALUES ('exists'), ('catchall'), ('greylist'), ('tarpit'), ('busy'), ('policy'), ('utf8'),
+             ('multiline'), ('malformed'), ('slowbanner'), ('tls'), ('notls'), ('slow'), ('gmail')) s(name),
+     LATERAL it.smtp(s.name)
+WHERE dir = 'C' AND upper(line) LIKE 'DATA%';

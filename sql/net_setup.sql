@@ -1,0 +1,47 @@
+-- Setup of the network suite (run against test/integration/servers.sh).
+CREATE EXTENSION mailsentry;
+CREATE EXTENSION dblink;
+CREATE SCHEMA it;
+
+-- Events of a scripted SMTP server: one row per JSON line of its transcript.
+CREATE FUNCTION it.smtp(server text)
+RETURNS TABLE (t double precision, conn int, dir text, line text) LANGUAGE sql AS $$
+  SELECT (e->>'t')::double precision, (e->>'conn')::int, e->>'dir', e->>'text'
+  FROM regexp_split_to_table(pg_read_file('/tmp/mailsentry-it/smtp-' || server || '.jsonl'),
+                             E'\n') AS l,
+       LATERAL (SELECT l::jsonb AS e) j
+  WHERE l <> ''
+$$;
+
+-- Blocks until the worker runs in this database (it starts with the server).
+CREATE FUNCTION it.wait_for_worker() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  FOR attempt IN 1..200 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    IF EXISTS (SELECT FROM pg_stat_activity
+               WHERE backend_type = 'mailsentry worker' AND datname = current_database()) THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  RETURN false;
+END $$;
+
+-- Waits until the worker has read a reloaded configuration (ALTER SYSTEM
+-- cannot run inside a function, so tests do that part themselves).
+CREATE FUNCTION it.reload() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_reload_conf();
+  PERFORM pg_sleep(0.5);
+  RETURN true;
+END $$;
+
+-- A second connection to this database, for calls that must run while this
+-- session acts (cancel, terminate).
+CREATE FUNCTION it.connect(name text) RETURNS text LANGUAGE sql AS $$
+  SELECT dblink_connect(name, format('dbname=%s host=%s port=%s application_name=%s',
+         current_database(), split_part(current_setting('unix_socket_directories'), ',', 1),
+         current_setting('port'), name))
+$$;
+
+SELECT it.wait_for_worker() AS worker_running;

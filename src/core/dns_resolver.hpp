@@ -1,0 +1,102 @@
+// Asynchronous DNS over c-ares, driven by the Asio event loop that also runs
+// the SMTP sessions (no thread per query). Answers are cached by their TTL.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/ip/address.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailsentry {
+
+struct DnsServerAddress {
+  std::string host;  // an IP address literal
+  std::uint16_t port = 53;
+};
+
+// Parses mailsentry.dns_servers: "host[:port],..." with "[v6]:port" for IPv6.
+// "" means the system resolver. Throws std::invalid_argument on bad input.
+std::vector<DnsServerAddress> parse_dns_servers(std::string_view spec);
+
+struct DnsOptions {
+  std::vector<DnsServerAddress> servers;  // empty: the system resolver (/etc/resolv.conf)
+  std::chrono::milliseconds timeout{2000};  // per try
+  int tries = 2;
+  std::chrono::seconds default_ttl{3600};   // when c-ares does not expose the answer's TTL
+  std::chrono::seconds negative_ttl{300};   // NXDOMAIN / no data
+  std::size_t cache_capacity = 50000;       // entries; least recently used go first
+};
+
+enum class DnsStatus {
+  ok,
+  no_such_domain,  // NXDOMAIN
+  no_data,         // the name exists but has no record of the type (or no mail host at all)
+  inconclusive,    // SERVFAIL, REFUSED, timeout, malformed answer
+};
+
+struct MxHost {
+  int preference = 0;
+  std::string host;  // lower-case, no trailing dot
+};
+
+struct MxAnswer {
+  DnsStatus status = DnsStatus::inconclusive;
+  bool null_mx = false;      // RFC 7505 "0 .": the domain takes no mail (status ok, hosts empty)
+  bool implicit_mx = false;  // no MX record: hosts == {the domain}, which has A/AAAA (RFC 5321 5.1)
+  std::vector<MxHost> hosts; // by preference; never the A fallback when an MX exists
+  std::string error;         // why, when inconclusive
+  bool from_cache = false;
+  // The domain accepts mail: ok with at least one host.
+  bool accepts_mail() const { return status == DnsStatus::ok && !hosts.empty(); }
+};
+
+struct AddressAnswer {
+  DnsStatus status = DnsStatus::inconclusive;
+  std::vector<asio::ip::address> addresses;  // A then AAAA, CNAMEs followed
+  std::string error;
+  bool from_cache = false;
+};
+
+// Threading: the io_context must be run by one thread. resolve_*() and stats()
+// may be called from any thread; the constructor, reconfigure() and the
+// destructor only on the io_context's thread or while it is not running. The
+// resolver must be destroyed before its io_context. Callbacks are always
+// posted (never run inside resolve_*()); exceptions they throw are swallowed.
+class DnsResolver {
+ public:
+  // Throws std::runtime_error when c-ares cannot be initialised.
+  DnsResolver(asio::io_context& io, DnsOptions options);
+  ~DnsResolver();
+  DnsResolver(const DnsResolver&) = delete;
+  DnsResolver& operator=(const DnsResolver&) = delete;
+
+  // Callbacks run on the io_context's thread, exactly once each (with
+  // status inconclusive and error "cancelled" when the resolver is destroyed
+  // or reconfigured while the query is pending).
+  void resolve_mx(std::string domain, std::function<void(MxAnswer)> done);
+  void resolve_addresses(std::string host, std::function<void(AddressAnswer)> done);
+  // A records only: DNS blocklist lookups ("example.com.dbl.example.net").
+  void resolve_a(std::string name, std::function<void(AddressAnswer)> done);
+
+  // New servers or timeouts; drops the cache and cancels pending queries.
+  void reconfigure(DnsOptions options);
+
+  struct Stats {
+    std::uint64_t queries = 0;
+    std::uint64_t cache_hits = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t failures = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mailsentry

@@ -1,0 +1,64 @@
+// Domain registration date from RDAP (HTTPS + JSON, servers from IANA's RDAP
+// bootstrap file), falling back to WHOIS on TCP 43 where a TLD has no RDAP.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "address_policy.hpp"
+#include "smtp_prober.hpp"  // HostResolver
+
+namespace mailsentry {
+
+struct DomainAgeOptions {
+  std::string bootstrap_file;  // IANA dns.json (data/rdap_dns.json is shipped)
+  std::string whois_server;    // "" = whois.iana.org referral, else this host[:port] for every TLD
+  // Where the referral for TLDs without RDAP is asked when whois_server is "";
+  // the referred server is queried on this server's port (43 in production).
+  // "" skips WHOIS for such TLDs (the result then carries a warning).
+  std::string whois_referral_server = "whois.iana.org";
+  std::chrono::milliseconds timeout{3000};
+  std::chrono::milliseconds min_interval_per_registry{500};  // rate limit per RDAP/WHOIS server
+  std::chrono::hours cache_ttl{24 * 30};
+  std::chrono::minutes failure_cache_ttl{10};  // so a dead registry is not hammered
+  std::size_t max_response_bytes = 1024 * 1024;  // RDAP body / WHOIS answer; larger = no date
+  AddressPolicy address_policy;
+  bool verify_tls = true;  // RDAP certificates (tests use a local self-signed server)
+};
+
+struct DomainAgeResult {
+  std::optional<int> created_days;  // days since 1970-01-01
+  std::string source;               // "rdap" | "whois" | ""
+  std::string warning;              // why there is no date, when there is none
+};
+
+class DomainAgeLookup {
+ public:
+  DomainAgeLookup(asio::io_context& io, HostResolver resolve_host, DomainAgeOptions options);
+  // Lookups still pending get their callback, with a warning, before this returns.
+  ~DomainAgeLookup();
+  DomainAgeLookup(const DomainAgeLookup&) = delete;
+  DomainAgeLookup& operator=(const DomainAgeLookup&) = delete;
+  // `registrable_domain` is the eTLD+1 (libpsl); results are cached per it.
+  // `done` runs exactly once, from an io_context handler (or the destructor);
+  // call lookup(), set_options() and the destructor on the io_context thread.
+  void lookup(std::string registrable_domain, std::function<void(DomainAgeResult)> done);
+  // Also re-reads the bootstrap file (so a refreshed dns.json is picked up)
+  // and forgets cached failures.
+  void set_options(DomainAgeOptions options);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;  // shared: pending handlers hold weak references
+};
+
+// Parsers, exposed for unit tests.
+std::optional<int> rdap_registration_days(std::string_view json);
+std::optional<int> whois_creation_days(std::string_view response);
+
+}  // namespace mailsentry

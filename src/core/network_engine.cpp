@@ -1,0 +1,189 @@
+#include "network_engine.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+namespace mailsentry {
+
+namespace {
+
+// Owns an eventfd: the I/O thread writes to it, the main thread waits on it.
+class EventFd {
+ public:
+  EventFd() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  ~EventFd() { close(fd_); }
+  EventFd(const EventFd&) = delete;
+  EventFd& operator=(const EventFd&) = delete;
+  int fd() const { return fd_; }
+  void signal() {
+    const std::uint64_t one = 1;
+    // EAGAIN means the counter is saturated: it is readable anyway.
+    [[maybe_unused]] ssize_t written = write(fd_, &one, sizeof one);
+  }
+  void reset() {
+    std::uint64_t value;
+    [[maybe_unused]] ssize_t got = read(fd_, &value, sizeof value);
+  }
+
+ private:
+  int fd_;
+};
+
+// Blocks every signal in the calling thread for its lifetime, so a thread
+// started meanwhile inherits a full mask.
+class AllSignalsBlocked {
+ public:
+  AllSignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  ~AllSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+
+ private:
+  sigset_t saved_;
+};
+
+}  // namespace
+
+struct NetworkEngine::Impl {
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  NetworkEngineConfig config;
+  std::unique_ptr<DnsResolver> dns;
+  std::unique_ptr<SmtpProber> smtp;
+  std::unique_ptr<DomainAgeLookup> domain_age;
+  std::unique_ptr<NetworkVerifier> verifier;
+
+  EventFd completions_ready;
+  std::mutex completions_mutex;
+  std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
+  std::atomic<std::uint64_t> submitted{0};
+  std::atomic<std::uint64_t> completed{0};
+  std::thread thread;
+
+  explicit Impl(NetworkEngineConfig initial) : config(std::move(initial)) {
+    dns = std::make_unique<DnsResolver>(io, config.dns);
+    HostResolver resolve_host = [this](const std::string& host,
+                                       std::function<void(AddressAnswer)> done) {
+      dns->resolve_addresses(host, std::move(done));
+    };
+    smtp = std::make_unique<SmtpProber>(io, resolve_host, config.smtp);
+    domain_age = std::make_unique<DomainAgeLookup>(io, resolve_host, config.domain_age);
+    verifier = std::make_unique<NetworkVerifier>(*dns, *smtp, *domain_age, config.network);
+  }
+
+  void run() noexcept {
+    // A handler that throws must not take the worker down: log-free recovery,
+    // the affected request's callback is the component's responsibility.
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (...) {
+        // Keep serving the other requests.
+      }
+    }
+  }
+
+  void complete(std::uint64_t tag, NetworkFacts facts) {
+    {
+      std::lock_guard<std::mutex> lock(completions_mutex);
+      completions.emplace_back(tag, std::move(facts));
+    }
+    completed.fetch_add(1, std::memory_order_relaxed);
+    completions_ready.signal();
+  }
+};
+
+NetworkEngine::NetworkEngine(NetworkEngineConfig config)
+    : impl_(std::make_unique<Impl>(std::move(config))) {
+  AllSignalsBlocked blocked;
+  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+NetworkEngine::~NetworkEngine() {
+  // Components are destroyed on the I/O thread's loop before it stops, so
+  // their handlers never run against freed state.
+  std::promise<void> torn_down;
+  auto done = torn_down.get_future();
+  asio::post(impl_->io, [impl = impl_.get(), &torn_down] {
+    impl->smtp->shutdown();
+    impl->verifier.reset();
+    impl->domain_age.reset();
+    impl->smtp.reset();
+    impl->dns.reset();
+    torn_down.set_value();
+  });
+  if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    // The loop is stuck: stop it regardless.
+  }
+  impl_->work.reset();
+  impl_->io.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void NetworkEngine::submit(std::uint64_t tag, NetworkRequest request) {
+  impl_->submitted.fetch_add(1, std::memory_order_relaxed);
+  asio::post(impl_->io, [impl = impl_.get(), tag, request = std::move(request)]() mutable {
+    if (!impl->verifier) return;
+    impl->verifier->verify(std::move(request), [impl, tag](NetworkFacts facts) {
+      impl->complete(tag, std::move(facts));
+    });
+  });
+}
+
+void NetworkEngine::reconfigure(NetworkEngineConfig config) {
+  asio::post(impl_->io, [impl = impl_.get(), config = std::move(config)]() mutable {
+    if (!impl->verifier) return;
+    impl->config = std::move(config);
+    impl->dns->reconfigure(impl->config.dns);
+    impl->smtp->set_options(impl->config.smtp);
+    impl->domain_age->set_options(impl->config.domain_age);
+    impl->verifier->set_options(impl->config.network);
+  });
+}
+
+int NetworkEngine::completion_fd() const { return impl_->completions_ready.fd(); }
+
+std::vector<std::pair<std::uint64_t, NetworkFacts>> NetworkEngine::take_completions() {
+  impl_->completions_ready.reset();
+  std::lock_guard<std::mutex> lock(impl_->completions_mutex);
+  std::vector<std::pair<std::uint64_t, NetworkFacts>> taken;
+  taken.swap(impl_->completions);
+  return taken;
+}
+
+NetworkEngine::Stats NetworkEngine::stats() {
+  auto promise = std::make_shared<std::promise<Stats>>();
+  auto future = promise->get_future();
+  asio::post(impl_->io, [impl = impl_.get(), promise] {
+    Stats stats;
+    if (impl->dns) stats.dns = impl->dns->stats();
+    if (impl->smtp) stats.mx = impl->smtp->stats();
+    promise->set_value(std::move(stats));
+  });
+  Stats stats;
+  if (future.wait_for(std::chrono::milliseconds(500)) == std::future_status::ready)
+    stats = future.get();
+  stats.submitted = impl_->submitted.load(std::memory_order_relaxed);
+  stats.completed = impl_->completed.load(std::memory_order_relaxed);
+  stats.in_flight = stats.submitted - stats.completed;
+  return stats;
+}
+
+}  // namespace mailsentry

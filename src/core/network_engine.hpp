@@ -1,0 +1,60 @@
+// The network side of the background worker: an I/O thread running one Asio
+// event loop with the resolver, the SMTP pools and the domain age lookups.
+// The worker's main thread (the only one that calls PostgreSQL) submits
+// requests and collects completions; an eventfd tells it when some wait.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "dns_resolver.hpp"
+#include "domain_age.hpp"
+#include "network_facts.hpp"
+#include "network_verifier.hpp"
+#include "smtp_prober.hpp"
+
+namespace mailsentry {
+
+struct NetworkEngineConfig {
+  DnsOptions dns;
+  SmtpOptions smtp;
+  DomainAgeOptions domain_age;
+  NetworkOptions network;
+};
+
+class NetworkEngine {
+ public:
+  // Starts the I/O thread with every signal blocked, so that PostgreSQL's
+  // signal handlers only ever run on the main thread. Throws on failure.
+  explicit NetworkEngine(NetworkEngineConfig config);
+  // Stops the event loop and joins the thread; pending requests are dropped.
+  ~NetworkEngine();
+  NetworkEngine(const NetworkEngine&) = delete;
+  NetworkEngine& operator=(const NetworkEngine&) = delete;
+
+  // Thread-safe. The completion carries `tag` back.
+  void submit(std::uint64_t tag, NetworkRequest request);
+  void reconfigure(NetworkEngineConfig config);
+
+  // Readable while completions wait; take_completions() drains it.
+  int completion_fd() const;
+  std::vector<std::pair<std::uint64_t, NetworkFacts>> take_completions();
+
+  struct Stats {
+    std::uint64_t submitted = 0;
+    std::uint64_t completed = 0;
+    std::uint64_t in_flight = 0;
+    DnsResolver::Stats dns;
+    std::vector<SmtpProber::MxStats> mx;
+  };
+  // Thread-safe snapshot (taken on the I/O thread; waits for it briefly).
+  Stats stats();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mailsentry

@@ -1,0 +1,481 @@
+#include "smtp_pool.hpp"
+
+#include <algorithm>
+#include <asio/post.hpp>
+#include <utility>
+
+namespace mailsentry {
+
+namespace {
+
+// A polite QUIT must not hold a connection slot for long.
+constexpr std::chrono::milliseconds kQuitTimeout{2000};
+
+std::shared_ptr<asio::ssl::context> make_probe_tls_context() {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  // A probe sends no message: certificates are not verified (RFC 7435
+  // opportunistic security), the handshake only hides the envelope.
+  context->set_verify_mode(asio::ssl::verify_none);
+  return context;
+}
+
+}  // namespace
+
+SmtpPool::SmtpPool(asio::io_context& io, HostResolver resolve_host, SmtpOptions options)
+    : io_(io),
+      resolve_host_(std::move(resolve_host)),
+      options_(std::move(options)),
+      tls_context_(make_probe_tls_context()) {}
+
+SmtpPool::~SmtpPool() {
+  // Sessions outlive the pool only as long as their pending handlers.
+  close_opening_sessions();
+  for (auto& [host, state] : hosts_) {
+    for (IdleSession& idle : state.idle) {
+      idle.timer->cancel();
+      idle.session->close();
+    }
+  }
+}
+
+void SmtpPool::set_options(SmtpOptions options) {
+  options_ = std::move(options);
+  for (auto& [host, state] : hosts_) {
+    while (!state.idle.empty()) {
+      IdleSession idle = std::move(state.idle.front());
+      state.idle.pop_front();
+      idle.timer->cancel();
+      quit_session(host, idle.session);
+    }
+  }
+  pump();
+}
+
+std::string SmtpPool::unavailable_reason(const std::string& host) {
+  const auto found = hosts_.find(host);
+  if (found == hosts_.end()) return {};
+  const Clock::time_point now = Clock::now();
+  if (found->second.breaker.is_open(now)) return "circuit breaker open for " + host;
+  if (now < found->second.backoff_until) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(found->second.backoff_until - now);
+    return "backing off from " + host + " after 421 (" + std::to_string(left.count()) + " ms left)";
+  }
+  return {};
+}
+
+void SmtpPool::acquire(const std::string& host, int recipients_needed,
+                       std::chrono::milliseconds step_timeout, LeaseHandler done) {
+  if (shut_down_) {
+    SessionLease lease;
+    lease.problem = LeaseProblem::shut_down;
+    deliver(std::move(done), std::move(lease));
+    return;
+  }
+  hosts_[host];  // the host shows in stats from its first request
+  waiters_.push_back(Waiter{host, recipients_needed, step_timeout, std::move(done)});
+  pump();
+}
+
+bool SmtpPool::fits_caps(const SmtpSession& session, int more_recipients) const {
+  return session.recipients_sent() + more_recipients <=
+             std::max(1, options_.max_recipients_per_session) &&
+         session.rejections() < std::max(1, options_.max_rejections_per_session);
+}
+
+std::shared_ptr<SmtpSession> SmtpPool::take_idle(HostState& state, int recipients_needed) {
+  // Most recently used first: it is the likeliest to still be open.
+  for (auto it = state.idle.end(); it != state.idle.begin();) {
+    --it;
+    if (!it->session->usable() || !fits_caps(*it->session, recipients_needed)) continue;
+    std::shared_ptr<SmtpSession> session = std::move(it->session);
+    it->timer->cancel();
+    state.idle.erase(it);
+    return session;
+  }
+  return nullptr;
+}
+
+void SmtpPool::pump() {
+  if (pumping_) {
+    pump_again_ = true;
+    return;
+  }
+  pumping_ = true;
+  do {
+    pump_again_ = false;
+    const int per_mx_limit = std::max(1, options_.max_connections_per_mx);
+    const int total_limit = std::max(1, options_.max_connections_total);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (shut_down_) break;
+      HostState& state = hosts_[it->host];
+      std::string reason = unavailable_reason(it->host);
+      if (!reason.empty()) {
+        SessionLease lease;
+        lease.problem = LeaseProblem::unavailable;
+        lease.warnings.push_back(std::move(reason));
+        deliver(std::move(it->done), std::move(lease));
+        it = waiters_.erase(it);
+        continue;
+      }
+      if (std::shared_ptr<SmtpSession> session = take_idle(state, it->recipients_needed)) {
+        SessionLease lease;
+        lease.session = std::move(session);
+        lease.reused = true;
+        deliver(std::move(it->done), std::move(lease));
+        it = waiters_.erase(it);
+        continue;
+      }
+      if (state.sessions < per_mx_limit && total_sessions_ >= total_limit && quitting_ == 0) {
+        quit_one_idle_elsewhere(it->host);  // its slot frees when the QUIT is done
+      }
+      if (state.sessions < per_mx_limit && total_sessions_ < total_limit) {
+        ++state.sessions;
+        ++total_sessions_;
+        Waiter waiter = std::move(*it);
+        it = waiters_.erase(it);
+        open_session(std::move(waiter));
+        continue;
+      }
+      if (state.sessions >= per_mx_limit && !state.idle.empty()) {
+        // Idle sessions here cannot take this request (caps, closed by the
+        // server): make room for a fresh one.
+        IdleSession idle = std::move(state.idle.front());
+        state.idle.pop_front();
+        idle.timer->cancel();
+        if (idle.session->usable()) {
+          quit_session(it->host, idle.session);
+        } else {
+          close_session(it->host, idle.session);
+        }
+        continue;  // re-examine the same waiter
+      }
+      ++it;
+    }
+  } while (pump_again_);
+  pumping_ = false;
+  refresh_stats();
+}
+
+void SmtpPool::quit_one_idle_elsewhere(const std::string& host) {
+  HostState* oldest_state = nullptr;
+  const std::string* oldest_host = nullptr;
+  for (auto& [name, state] : hosts_) {
+    if (name == host || state.idle.empty()) continue;
+    if (!oldest_state ||
+        state.idle.front().session->last_used() < oldest_state->idle.front().session->last_used()) {
+      oldest_state = &state;
+      oldest_host = &name;
+    }
+  }
+  if (!oldest_state) return;
+  IdleSession idle = std::move(oldest_state->idle.front());
+  oldest_state->idle.pop_front();
+  idle.timer->cancel();
+  quit_session(*oldest_host, idle.session);
+}
+
+SessionConfig SmtpPool::session_config(const std::string& host) const {
+  SessionConfig config;
+  config.server_name = host;
+  config.helo_name = options_.helo_name;
+  config.mail_from = options_.mail_from;
+  config.try_starttls = options_.starttls != StartTlsMode::off;
+  config.require_starttls = options_.starttls == StartTlsMode::required;
+  config.log_transcript = options_.log_transcripts;
+  return config;
+}
+
+void SmtpPool::open_session(Waiter waiter) {
+  std::weak_ptr<SmtpPool> weak = shared_from_this();
+  const std::string host = waiter.host;
+  auto pending = std::make_shared<Waiter>(std::move(waiter));
+  auto on_answer = [weak, pending](AddressAnswer answer) {
+    const auto self = weak.lock();
+    if (!self || !pending->done) return;  // gone, or answered twice
+    // The resolver may answer from inside resolve_host_(): continue from the loop.
+    asio::post(self->io_,
+               [weak, waiter = std::move(*pending), answer = std::move(answer)]() mutable {
+                 if (const auto pool = weak.lock())
+                   pool->on_resolved(std::move(waiter), std::move(answer));
+               });
+    pending->done = nullptr;
+  };
+  try {
+    resolve_host_(host, std::move(on_answer));
+  } catch (...) {
+    if (!pending->done) return;
+    AddressAnswer failed;
+    failed.error = "resolver failed";
+    asio::post(io_, [weak, waiter = std::move(*pending), failed = std::move(failed)]() mutable {
+      if (const auto pool = weak.lock()) pool->on_resolved(std::move(waiter), std::move(failed));
+    });
+    pending->done = nullptr;
+  }
+}
+
+void SmtpPool::on_resolved(Waiter waiter, AddressAnswer answer) {
+  if (shut_down_) {
+    slot_freed(waiter.host);
+    SessionLease lease;
+    lease.problem = LeaseProblem::shut_down;
+    deliver(std::move(waiter.done), std::move(lease));
+    return;
+  }
+  if (answer.status != DnsStatus::ok || answer.addresses.empty()) {
+    slot_freed(waiter.host);
+    SessionLease lease;
+    lease.problem = LeaseProblem::resolution_failed;
+    lease.warnings.push_back("no address for MX host " + waiter.host +
+                             (answer.error.empty() ? "" : ": " + answer.error));
+    deliver(std::move(waiter.done), std::move(lease));
+    return;
+  }
+  // The policy is checked on the very addresses connected to (no DNS rebinding).
+  std::vector<asio::ip::address> allowed;
+  std::vector<std::string> warnings;
+  for (const asio::ip::address& address : answer.addresses) {
+    std::string refusal = options_.address_policy.check(address);
+    if (refusal.empty()) {
+      allowed.push_back(address);
+    } else {
+      warnings.push_back(std::move(refusal));
+    }
+  }
+  if (allowed.empty()) {
+    slot_freed(waiter.host);
+    SessionLease lease;
+    lease.problem = LeaseProblem::policy_refused;
+    lease.warnings = std::move(warnings);
+    deliver(std::move(waiter.done), std::move(lease));
+    return;
+  }
+  connect_to(std::move(waiter), std::move(allowed), 0, std::move(warnings), {});
+}
+
+std::optional<asio::ip::address> SmtpPool::next_source(const asio::ip::address& target) {
+  const auto& sources = options_.source_addresses;
+  for (std::size_t tried = 0; tried < sources.size(); ++tried) {
+    const asio::ip::address& candidate = sources[source_index_++ % sources.size()];
+    if (candidate.is_v4() == target.is_v4()) return candidate;
+  }
+  return std::nullopt;
+}
+
+void SmtpPool::connect_to(Waiter waiter, std::vector<asio::ip::address> addresses,
+                          std::size_t index, std::vector<std::string> warnings,
+                          std::vector<std::string> transcript) {
+  const asio::ip::address address = addresses[index];
+  auto session = SmtpSession::create(io_, tls_context_, session_config(waiter.host));
+  const std::chrono::milliseconds step_timeout = waiter.step_timeout;
+  std::weak_ptr<SmtpPool> weak = shared_from_this();
+  std::weak_ptr<SmtpSession> weak_session = session;
+  opening_.push_back(weak_session);
+  session->open(
+      asio::ip::tcp::endpoint(address, options_.port), next_source(address), step_timeout,
+      [weak, weak_session, waiter = std::move(waiter), addresses = std::move(addresses), index,
+       warnings = std::move(warnings),
+       transcript = std::move(transcript)](OpenResult result) mutable {
+        const auto self = weak.lock();
+        const auto session = weak_session.lock();
+        if (!self || !session) return;
+        auto& opening = self->opening_;
+        opening.erase(std::remove_if(opening.begin(), opening.end(),
+                                     [&](const std::weak_ptr<SmtpSession>& entry) {
+                                       const auto locked = entry.lock();
+                                       return !locked || locked == session;
+                                     }),
+                      opening.end());
+        std::vector<std::string> lines = session->take_transcript();
+        transcript.insert(transcript.end(), lines.begin(), lines.end());
+        if (self->shut_down_) {
+          self->quit_session(waiter.host, session);
+          SessionLease lease;
+          lease.problem = LeaseProblem::shut_down;
+          self->deliver(std::move(waiter.done), std::move(lease));
+          return;
+        }
+        if (result.failure == SessionFailure::none) {
+          SessionLease lease;
+          lease.session = session;
+          lease.warnings = std::move(warnings);
+          lease.transcript = std::move(transcript);
+          self->deliver(std::move(waiter.done), std::move(lease));
+          return;
+        }
+        // Refused or reset: the host's next address, within the same attempt.
+        if (result.failure == SessionFailure::connection_error && index + 1 < addresses.size()) {
+          warnings.push_back(waiter.host + " [" + session->peer() + "]: " + result.detail);
+          self->connect_to(std::move(waiter), std::move(addresses), index + 1, std::move(warnings),
+                           std::move(transcript));
+          return;
+        }
+        self->slot_freed(waiter.host);
+        SessionLease lease;
+        lease.problem = LeaseProblem::session_failed;
+        lease.open = std::move(result);
+        lease.warnings = std::move(warnings);
+        lease.transcript = std::move(transcript);
+        self->deliver(std::move(waiter.done), std::move(lease));
+      });
+}
+
+void SmtpPool::release(const std::string& host, const std::shared_ptr<SmtpSession>& session) {
+  if (!session) return;
+  if (shut_down_ || !session->usable()) {
+    if (session->usable()) {
+      quit_session(host, session);
+    } else {
+      close_session(host, session);
+    }
+    return;
+  }
+  if (!fits_caps(*session, 1)) {
+    quit_session(host, session);  // past a cap: a fresh session takes over
+    return;
+  }
+  park_idle(host, session);
+  pump();
+}
+
+void SmtpPool::park_idle(const std::string& host, const std::shared_ptr<SmtpSession>& session) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, options_.idle_timeout);
+  std::weak_ptr<SmtpPool> weak = shared_from_this();
+  std::weak_ptr<SmtpSession> weak_session = session;
+  timer->async_wait([weak, host, weak_session](const std::error_code& error) {
+    if (error) return;
+    if (const auto self = weak.lock()) self->on_idle_timeout(host, weak_session);
+  });
+  hosts_[host].idle.push_back(IdleSession{session, std::move(timer)});
+}
+
+void SmtpPool::on_idle_timeout(const std::string& host, const std::weak_ptr<SmtpSession>& weak) {
+  const auto session = weak.lock();
+  if (!session) return;
+  HostState& state = hosts_[host];
+  const auto it = std::find_if(state.idle.begin(), state.idle.end(),
+                               [&](const IdleSession& idle) { return idle.session == session; });
+  if (it == state.idle.end()) return;
+  state.idle.erase(it);
+  if (session->usable()) {
+    quit_session(host, session);
+  } else {
+    close_session(host, session);
+  }
+}
+
+void SmtpPool::quit_session(const std::string& host, const std::shared_ptr<SmtpSession>& session) {
+  ++quitting_;
+  std::weak_ptr<SmtpPool> weak = shared_from_this();
+  session->quit(kQuitTimeout, [weak, host] {
+    if (const auto self = weak.lock()) {
+      --self->quitting_;
+      self->slot_freed(host);
+    }
+  });
+}
+
+void SmtpPool::close_session(const std::string& host, const std::shared_ptr<SmtpSession>& session) {
+  session->close();
+  slot_freed(host);
+}
+
+void SmtpPool::slot_freed(const std::string& host) {
+  HostState& state = hosts_[host];
+  state.sessions = std::max(0, state.sessions - 1);
+  total_sessions_ = std::max(0, total_sessions_ - 1);
+  pump();
+}
+
+void SmtpPool::deliver(LeaseHandler done, SessionLease lease) {
+  asio::post(io_, [done = std::move(done), lease = std::move(lease)]() mutable {
+    try {
+      if (done) done(std::move(lease));
+    } catch (...) {
+      // Nothing may escape into the event loop.
+    }
+  });
+}
+
+void SmtpPool::record_success(const std::string& host) { hosts_[host].breaker.record_success(); }
+
+void SmtpPool::record_failure(const std::string& host, bool timeout) {
+  HostState& state = hosts_[host];
+  ++(timeout ? state.timeouts : state.errors);
+  if (state.breaker.record_failure(Clock::now(), options_.breaker_failure_threshold,
+                                   options_.breaker_cooldown)) {
+    pump();  // queued requests for this host now fail fast
+  } else {
+    refresh_stats();
+  }
+}
+
+void SmtpPool::back_off(const std::string& host) {
+  hosts_[host].backoff_until = Clock::now() + options_.backoff_after_421;
+  pump();
+}
+
+void SmtpPool::count_probe(const std::string& host) { ++hosts_[host].probes; }
+
+void SmtpPool::close_opening_sessions() {
+  std::vector<std::weak_ptr<SmtpSession>> opening;
+  opening.swap(opening_);
+  for (const auto& weak : opening) {
+    if (const auto session = weak.lock()) session->close();  // ends with aborted
+  }
+}
+
+void SmtpPool::shutdown() {
+  shut_down_ = true;
+  close_opening_sessions();
+  std::deque<Waiter> waiters = std::move(waiters_);
+  waiters_.clear();
+  for (Waiter& waiter : waiters) {
+    SessionLease lease;
+    lease.problem = LeaseProblem::shut_down;
+    deliver(std::move(waiter.done), std::move(lease));
+  }
+  for (auto& [host, state] : hosts_) {
+    while (!state.idle.empty()) {
+      IdleSession idle = std::move(state.idle.front());
+      state.idle.pop_front();
+      idle.timer->cancel();
+      if (idle.session->usable()) {
+        quit_session(host, idle.session);
+      } else {
+        close_session(host, idle.session);
+      }
+    }
+  }
+  refresh_stats();
+}
+
+void SmtpPool::refresh_stats() {
+  std::vector<SmtpProber::MxStats> snapshot;
+  snapshot.reserve(hosts_.size());
+  const Clock::time_point now = Clock::now();
+  for (const auto& [host, state] : hosts_) {
+    SmtpProber::MxStats stats;
+    stats.host = host;
+    stats.sessions_open = state.sessions;
+    stats.queued =
+        static_cast<int>(std::count_if(waiters_.begin(), waiters_.end(),
+                                       [&](const Waiter& waiter) { return waiter.host == host; }));
+    stats.probes = state.probes;
+    stats.timeouts = state.timeouts;
+    stats.errors = state.errors;
+    stats.breaker_open = state.breaker.is_open(now);
+    snapshot.push_back(std::move(stats));
+  }
+  std::sort(snapshot.begin(), snapshot.end(),
+            [](const auto& a, const auto& b) { return a.host < b.host; });
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  stats_snapshot_ = std::move(snapshot);
+}
+
+std::vector<SmtpProber::MxStats> SmtpPool::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  return stats_snapshot_;
+}
+
+}  // namespace mailsentry

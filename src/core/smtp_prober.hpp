@@ -1,0 +1,109 @@
+// SMTP mailbox probing: EHLO/HELO, STARTTLS, MAIL FROM, RCPT TO, RSET, QUIT,
+// never DATA. Sessions are pooled per MX host and reused; catch-all answers
+// are remembered per domain; a circuit breaker protects slow or hostile MXes.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/ip/address.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "address_policy.hpp"
+#include "dns_resolver.hpp"
+#include "network_facts.hpp"
+
+namespace mailsentry {
+
+enum class StartTlsMode { off, opportunistic, required };
+
+// Server-wide settings of the prober (mailsentry.* GUCs, reloaded on SIGHUP).
+struct SmtpOptions {
+  std::uint16_t port = 25;  // tests point this at their own servers
+  std::string helo_name = "localhost";
+  std::string mail_from;  // reverse-path; "" sends MAIL FROM:<>
+  StartTlsMode starttls = StartTlsMode::opportunistic;
+  AddressPolicy address_policy;
+  int max_connections_per_mx = 2;
+  int max_connections_total = 64;
+  int max_recipients_per_session = 50;
+  int max_rejections_per_session = 8;  // stay under MTA limits (Postfix slows down after 10)
+  std::chrono::milliseconds idle_timeout{5000};
+  int breaker_failure_threshold = 3;   // consecutive timeouts/refusals that open the breaker
+  std::chrono::milliseconds breaker_cooldown{60000};
+  std::chrono::milliseconds backoff_after_421{30000};
+  std::vector<asio::ip::address> source_addresses;  // rotated per connection; empty = any
+  bool log_transcripts = false;
+  std::chrono::milliseconds catch_all_memory{24 * 3600 * 1000};
+};
+
+// Per-request settings (they travel with each request, so a session's SET
+// applies to its own calls).
+struct ProbeSettings {
+  // Progressive timeouts: attempt n uses timeouts[n] for each step; retried
+  // only after a timeout or connection error, never after a definitive reply.
+  std::vector<std::chrono::milliseconds> timeouts{std::chrono::milliseconds(1500),
+                                                  std::chrono::milliseconds(2500),
+                                                  std::chrono::milliseconds(3500)};
+  bool extended = false;  // re-probe a greylisted or catch-all answer once
+  std::chrono::milliseconds greylist_retry_delay{3000};
+};
+
+struct ProbeRequest {
+  std::string recipient;   // the normalized address for RCPT TO
+  std::string domain;      // ASCII domain: the catch-all memory's key
+  std::vector<MxHost> mx;  // preference order (implicit MX: the domain itself)
+  bool needs_smtputf8 = false;
+  ProbeSettings settings;
+};
+
+struct ProbeResult {
+  SmtpOutcome outcome = SmtpOutcome::inconclusive;
+  bool mailbox_full = false;
+  bool greylisted = false;
+  std::optional<bool> catch_all;  // set when the domain's catch-all status is known
+  std::string mx_host;            // the host that answered
+  std::optional<int> code;        // the RCPT reply code that decided
+  std::string enhanced_code;
+  std::string message;            // cleaned reply text
+  std::vector<std::string> warnings;
+  std::vector<std::string> transcript;  // when log_transcripts is on
+};
+
+// Resolves an MX host name to addresses (the DnsResolver in production).
+using HostResolver =
+    std::function<void(const std::string& host, std::function<void(AddressAnswer)> done)>;
+
+class SmtpProber {
+ public:
+  SmtpProber(asio::io_context& io, HostResolver resolve_host, SmtpOptions options);
+  ~SmtpProber();
+  SmtpProber(const SmtpProber&) = delete;
+  SmtpProber& operator=(const SmtpProber&) = delete;
+
+  // `done` runs on the io_context thread exactly once (also on shutdown).
+  void probe(ProbeRequest request, std::function<void(ProbeResult)> done);
+  void set_options(SmtpOptions options);
+  // Closes every session politely (QUIT) and fails pending probes.
+  void shutdown();
+
+  struct MxStats {
+    std::string host;
+    int sessions_open = 0;
+    int queued = 0;
+    std::uint64_t probes = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t errors = 0;
+    bool breaker_open = false;
+  };
+  std::vector<MxStats> stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mailsentry

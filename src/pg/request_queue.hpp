@@ -1,0 +1,83 @@
+// The queue between backends and the worker, in shared memory: a fixed array
+// of request slots whose state moves by atomic compare-and-swap. Backends
+// claim a slot, publish a request and sleep on their latch; the worker takes
+// requests, and writes answers back and sets the requester's latch.
+//
+//   free -> claimed (backend fills) -> submitted -> taken (worker) -> done
+//   submitted -> free       a backend gives up before the worker took it
+//   taken -> abandoned      a backend gives up; the worker frees it later
+//   taken -> submitted      a new worker takes over a dead worker's requests
+#pragma once
+
+#include "network_pod.hpp"
+#include "postgres_headers.hpp"
+
+extern "C" {
+#include "port/atomics.h"
+#include "storage/proc.h"
+}
+
+namespace mailsentry::pg {
+
+enum SlotState : uint32 {
+  kSlotFree = 0,
+  kSlotClaimed,
+  kSlotSubmitted,
+  kSlotTaken,
+  kSlotDone,
+  kSlotAbandoned,
+};
+
+struct RequestSlot {
+  pg_atomic_uint32 state;
+  uint32 ticket;     // changes with every claim: a late answer for an old ticket is dropped
+  PGPROC* requester;
+  NetworkRequestPod request;
+  NetworkFactsPod answer;
+};
+
+struct QueueStats {
+  pg_atomic_uint64 requests;
+  pg_atomic_uint64 completed;
+  pg_atomic_uint64 cache_hits;
+  pg_atomic_uint64 timeouts;
+  pg_atomic_uint64 errors;
+  pg_atomic_uint64 queue_full_waits;
+};
+
+struct SharedQueue {
+  pg_atomic_uint32 worker_pid;        // 0 while no worker runs
+  pg_atomic_uint64 worker_starts;
+  PGPROC* worker;                      // valid while worker_pid != 0
+  pg_atomic_uint32 next_ticket;
+  QueueStats stats;
+  int slot_count;
+  RequestSlot slots[FLEXIBLE_ARRAY_MEMBER];
+};
+
+// Set up by the shmem hooks; nullptr when the library was not preloaded.
+extern SharedQueue* shared_queue;
+
+// Called from _PG_init when preloading.
+void install_shared_memory_hooks();
+
+// Raises an ERROR with a HINT when the library was not preloaded or the
+// worker is switched off.
+void require_worker_available();
+
+// Backend side. Waits (honouring interrupts) up to `wait_ms` for a free slot;
+// ERROR when the queue stays full. The slot is owned by this backend until
+// release_slot(); an ERROR or FATAL in between abandons it.
+int claim_slot(int wait_ms);
+void submit_slot(int slot);
+// Waits for the answer. False when `timeout_ms` passed first (the slot is
+// then abandoned). ERROR when the worker is gone for more than a second.
+bool wait_for_answer(int slot, int timeout_ms);
+void release_slot(int slot);
+
+// Worker side.
+void worker_attach(PGPROC* worker);
+void worker_detach();
+void wake_requester(RequestSlot& slot);
+
+}  // namespace mailsentry::pg

@@ -1,0 +1,211 @@
+// The background worker: connects to mailsentry.database, owns the network
+// engine (its I/O thread), takes requests from the shared queue and writes
+// the answers back. Only this main thread calls PostgreSQL.
+#include "worker.hpp"
+
+#include "postgres_headers.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+}
+
+#include <memory>
+#include <vector>
+
+#include "engine_config.hpp"
+#include "guard.hpp"
+#include "network_engine.hpp"
+#include "request_queue.hpp"
+#include "settings.hpp"
+#include "user_config.hpp"
+
+extern "C" {
+PGDLLEXPORT void mailsentry_worker_main(Datum);
+}
+
+namespace mailsentry::pg {
+
+namespace {
+
+// Globals, never on a stack that an ereport could unwind.
+std::unique_ptr<NetworkEngine> engine;
+std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
+unsigned long long configured_version = 0;
+TimestampTz lists_checked_at = 0;
+
+void stop_engine(int, Datum) {
+  worker_detach();
+  (void)run_guarded("stopping the network engine", [] {
+    engine.reset();
+    completions.clear();
+  });
+}
+
+// Reads the effective lists (user overrides) in a short transaction.
+void refresh_user_config() {
+  SetCurrentStatementStartTimestamp();
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  ensure_user_config_current();
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+  lists_checked_at = GetCurrentTimestamp();
+}
+
+void start_or_reconfigure_engine() {
+  char share_path[MAXPGPATH];
+  get_share_path(my_exec_path, share_path);
+  const GuardResult result = run_guarded("configuring the network engine", [&] {
+    NetworkEngineConfig config = make_engine_config(settings, current_lists(), share_path);
+    if (engine) engine->reconfigure(std::move(config));
+    else engine = std::make_unique<NetworkEngine>(std::move(config));
+  });
+  raise_if_failed(result, "mailsentry worker");
+  configured_version = user_config_version();
+}
+
+void take_new_requests() {
+  for (int i = 0; i < shared_queue->slot_count; ++i) {
+    RequestSlot& slot = shared_queue->slots[i];
+    uint32 submitted = kSlotSubmitted;
+    if (pg_atomic_read_u32(&slot.state) != kSlotSubmitted ||
+        !pg_atomic_compare_exchange_u32(&slot.state, &submitted, kSlotTaken))
+      continue;
+    pg_read_barrier();
+    const std::uint64_t tag = (static_cast<std::uint64_t>(i) << 32) | slot.ticket;
+    const GuardResult result = run_guarded("submitting a request", [&] {
+      engine->submit(tag, request_from_pod(slot.request));
+    });
+    if (result.failed) {
+      // The request cannot be served: answer it with an empty result.
+      pg_atomic_fetch_add_u64(&shared_queue->stats.errors, 1);
+      memset(&slot.answer, 0, sizeof slot.answer);
+      slot.answer.mx_found = TriState::null;
+      uint32 taken = kSlotTaken;
+      if (pg_atomic_compare_exchange_u32(&slot.state, &taken, kSlotDone)) wake_requester(slot);
+      ereport(WARNING, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+                        errmsg("mailsentry worker: %s", result.message)));
+    }
+  }
+}
+
+void deliver_answers() {
+  const GuardResult taken = run_guarded("collecting answers", [] {
+    completions = engine->take_completions();
+  });
+  raise_if_failed(taken, "mailsentry worker");
+  for (auto& [tag, facts] : completions) {
+    const int index = static_cast<int>(tag >> 32);
+    const uint32 ticket = static_cast<uint32>(tag & 0xffffffffu);
+    if (index < 0 || index >= shared_queue->slot_count) continue;
+    RequestSlot& slot = shared_queue->slots[index];
+    uint32 state = pg_atomic_read_u32(&slot.state);
+    if (slot.ticket != ticket || (state != kSlotTaken && state != kSlotAbandoned)) continue;
+    if (state == kSlotAbandoned) {
+      pg_atomic_compare_exchange_u32(&slot.state, &state, kSlotFree);
+      continue;
+    }
+    // The dialogue is logged by this thread: the I/O thread never calls PostgreSQL.
+    for (const std::string& line : facts.smtp_transcript)
+      ereport(LOG, (errmsg("mailsentry smtp %s: %s", facts.mx_host.c_str(), line.c_str())));
+    const GuardResult converted = run_guarded("storing an answer", [&] {
+      facts_to_pod(facts, slot.answer);
+    });
+    if (converted.failed) {
+      memset(&slot.answer, 0, sizeof slot.answer);
+      slot.answer.mx_found = TriState::null;
+    }
+    pg_atomic_fetch_add_u64(&shared_queue->stats.completed, 1);
+    // The exchange is a full barrier: the answer is visible before the state.
+    uint32 expected = kSlotTaken;
+    if (pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotDone)) {
+      wake_requester(slot);
+    } else if (expected == kSlotAbandoned) {
+      pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotFree);
+    }
+  }
+  (void)run_guarded("collecting answers", [] { completions.clear(); });
+}
+
+// While switched off the worker holds no database connection, so the
+// database can be dropped; it connects once switched on again.
+void wait_until_enabled() {
+  while (!settings.enabled) {
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+    if (ConfigReloadPending) {
+      ConfigReloadPending = false;
+      ProcessConfigFile(PGC_SIGHUP);
+    }
+  }
+}
+
+}  // namespace
+
+void register_worker() {
+  BackgroundWorker worker;
+  memset(&worker, 0, sizeof worker);
+  worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+  worker.bgw_restart_time = 1;
+  snprintf(worker.bgw_library_name, BGW_MAXLEN, "mailsentry");
+  snprintf(worker.bgw_function_name, BGW_MAXLEN, "mailsentry_worker_main");
+  snprintf(worker.bgw_name, BGW_MAXLEN, "mailsentry worker");
+  snprintf(worker.bgw_type, BGW_MAXLEN, "mailsentry worker");
+  RegisterBackgroundWorker(&worker);
+}
+
+}  // namespace mailsentry::pg
+
+using namespace mailsentry::pg;
+
+void mailsentry_worker_main(Datum) {
+  pqsignal(SIGHUP, SignalHandlerForConfigReload);
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+
+  wait_until_enabled();
+  BackgroundWorkerInitializeConnection(settings.database, nullptr, 0);
+  pgstat_report_appname("mailsentry worker");
+  before_shmem_exit(stop_engine, 0);
+
+  refresh_user_config();
+  start_or_reconfigure_engine();
+  worker_attach(MyProc);
+  ereport(LOG, (errmsg("mailsentry worker started in database \"%s\"", settings.database)));
+
+  for (;;) {
+    (void)WaitLatchOrSocket(MyLatch,
+                            WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+                            engine->completion_fd(), 1000, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+
+    bool reconfigure = false;
+    if (ConfigReloadPending) {
+      ConfigReloadPending = false;
+      ProcessConfigFile(PGC_SIGHUP);
+      // Switched off: exit and come back without a database connection.
+      if (!settings.enabled) proc_exit(1);
+      reconfigure = true;
+    }
+    if (TimestampDifferenceExceeds(lists_checked_at, GetCurrentTimestamp(), 1000)) {
+      refresh_user_config();
+      reconfigure |= user_config_version() != configured_version;
+    }
+    if (reconfigure) start_or_reconfigure_engine();
+
+    take_new_requests();
+    deliver_answers();
+  }
+}

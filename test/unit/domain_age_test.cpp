@@ -1,0 +1,638 @@
+// Tests of the domain age check: parsers, bootstrap, HTTP framing, and
+// end-to-end lookups against a local RDAP/WHOIS responder on loopback.
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "domain_age.hpp"
+#include "https_get.hpp"
+#include "rdap_bootstrap.hpp"
+#include "rdap_whois_fixture.hpp"
+#include "registration_date.hpp"
+#include "whois_client.hpp"
+
+namespace mailsentry {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Days since 1970-01-01 of the dates used below (checked with Python's datetime).
+constexpr int k1997_09_15 = 10119;
+constexpr int k2019_03_04 = 17959;
+constexpr int k2001_01_01 = 11323;
+constexpr int k2005_06_20 = 12954;
+constexpr int k2000_01_01 = 10957;
+constexpr int k2003_03_17 = 12128;
+constexpr int k2002_04_18 = 11795;
+constexpr int k2004_05_10 = 12548;
+constexpr int k2007_03_22 = 13594;
+constexpr int k1999_01_04 = 10595;
+constexpr int k1996_06_07 = 9654;
+constexpr int k2000_12_31 = 11322;
+constexpr int k2012_02_29 = 15399;
+
+// ---- Dates ---------------------------------------------------------------
+
+TEST(DaysSinceEpoch, KnownDates) {
+  EXPECT_EQ(days_since_epoch(1970, 1, 1), 0);
+  EXPECT_EQ(days_since_epoch(2000, 1, 1), k2000_01_01);
+  EXPECT_EQ(days_since_epoch(2012, 2, 29), k2012_02_29);
+  EXPECT_EQ(days_since_epoch(2001, 2, 29), std::nullopt);
+  EXPECT_EQ(days_since_epoch(1900, 2, 29), std::nullopt);  // before 1970 anyway
+  EXPECT_EQ(days_since_epoch(2001, 13, 1), std::nullopt);
+  EXPECT_EQ(days_since_epoch(2001, 4, 31), std::nullopt);
+}
+
+TEST(IsoDate, TimesAndOffsets) {
+  EXPECT_EQ(parse_iso_date_days("2019-03-04"), k2019_03_04);
+  EXPECT_EQ(parse_iso_date_days("2019-03-04T12:00:00Z"), k2019_03_04);
+  EXPECT_EQ(parse_iso_date_days("2019-03-04T23:59:59.123456Z"), k2019_03_04);
+  // 00:30 at +02:00 is the previous day in UTC.
+  EXPECT_EQ(parse_iso_date_days("2001-01-01T00:30:00+02:00"), k2000_12_31);
+  EXPECT_EQ(parse_iso_date_days("2000-12-31T23:30:00-01:00"), k2001_01_01);
+  EXPECT_EQ(parse_iso_date_days("2019-13-04"), std::nullopt);
+  EXPECT_EQ(parse_iso_date_days("19-03-04"), std::nullopt);
+  EXPECT_EQ(parse_iso_date_days("2019-03-045"), std::nullopt);
+  EXPECT_EQ(parse_iso_date_days(""), std::nullopt);
+}
+
+// ---- RDAP ------------------------------------------------------------------
+
+TEST(RdapRegistration, VerisignShape) {
+  const char* json = R"({
+    "objectClassName": "domain", "handle": "2138514_DOMAIN_COM-VRSN", "ldhName": "GOOGLE.COM",
+    "events": [
+      {"eventAction": "registration", "eventDate": "1997-09-15T04:00:00Z"},
+      {"eventAction": "expiration", "eventDate": "2028-09-14T04:00:00Z"},
+      {"eventAction": "last update of RDAP database", "eventDate": "2024-01-01T00:00:00Z"}
+    ]})";
+  EXPECT_EQ(rdap_registration_days(json), k1997_09_15);
+}
+
+TEST(RdapRegistration, OtherShapes) {
+  // Offsets, unusual case, several registrations (the earliest wins), extra members.
+  EXPECT_EQ(rdap_registration_days(
+                R"({"events":[{"eventAction":"Registration","eventDate":"2001-01-01T00:30:00+02:00"}]})"),
+            k2000_12_31);
+  EXPECT_EQ(rdap_registration_days(R"({"events":[
+      {"eventAction":"registration","eventDate":"2005-06-20T10:00:00Z","eventActor":"x"},
+      {"eventAction":"registration","eventDate":"2003-03-17"}]})"),
+            k2003_03_17);
+  EXPECT_EQ(rdap_registration_days(R"({"entities":[{"events":[{"eventAction":"registration",
+      "eventDate":"1990-01-01"}]}],"events":[{"eventAction":"registration","eventDate":"2004-05-10T00:00:00.000Z"}]})"),
+            k2004_05_10);
+}
+
+TEST(RdapRegistration, MissingOrBad) {
+  EXPECT_EQ(rdap_registration_days(R"({"objectClassName":"domain"})"), std::nullopt);
+  EXPECT_EQ(rdap_registration_days(R"({"events":[]})"), std::nullopt);
+  EXPECT_EQ(rdap_registration_days(R"({"events":{"eventAction":"registration"}})"), std::nullopt);
+  EXPECT_EQ(rdap_registration_days(
+                R"({"events":[{"eventAction":"expiration","eventDate":"2030-01-01T00:00:00Z"}]})"),
+            std::nullopt);
+  EXPECT_EQ(rdap_registration_days(
+                R"({"events":[{"eventAction":"registration","eventDate":"yesterday"}]})"),
+            std::nullopt);
+  EXPECT_EQ(rdap_registration_days(R"({"events":[{"eventAction":"registration","eventDate":42}]})"),
+            std::nullopt);
+  EXPECT_EQ(rdap_registration_days("<html>502 Bad Gateway</html>"), std::nullopt);
+  EXPECT_EQ(rdap_registration_days(R"({"events":[{"eventAction":"registration")"), std::nullopt);
+  EXPECT_EQ(rdap_registration_days(""), std::nullopt);
+  EXPECT_EQ(rdap_registration_days("[1,2,3]"), std::nullopt);
+  EXPECT_EQ(rdap_registration_days(std::string(100000, '[') + std::string(100000, ']')),
+            std::nullopt);
+}
+
+// ---- WHOIS -----------------------------------------------------------------
+
+TEST(WhoisCreation, VerisignIcannFormat) {
+  EXPECT_EQ(whois_creation_days("   Domain Name: EXAMPLE.COM\r\n"
+                                "   Registry Domain ID: 2336799_DOMAIN_COM-VRSN\r\n"
+                                "   Updated Date: 2023-08-14T07:01:38Z\r\n"
+                                "   Creation Date: 2019-03-04T12:00:00Z\r\n"
+                                "   Registry Expiry Date: 2024-08-13T04:00:00Z\r\n"),
+            k2019_03_04);
+}
+
+TEST(WhoisCreation, RipeStyleCreated) {
+  EXPECT_EQ(whois_creation_days("domain:      example.se\nstate:       active\n"
+                                "created:     2001-01-01\nmodified:    2020-01-01\n"),
+            k2001_01_01);
+}
+
+TEST(WhoisCreation, AfnicFr) {
+  EXPECT_EQ(whois_creation_days("domain:                        example.fr\n"
+                                "status:                        ACTIVE\n"
+                                "created:                       2005-06-20T00:00:00Z\n"
+                                "last-update:                   2020-01-01T00:00:00Z\n"),
+            k2005_06_20);
+}
+
+TEST(WhoisCreation, NominetUk) {
+  EXPECT_EQ(whois_creation_days("    Domain name:\n        example.co.uk\n\n"
+                                "    Relevant dates:\n        Registered on: 01-Jan-2000\n"
+                                "        Expiry date:  01-Jan-2030\n"),
+            k2000_01_01);
+  // Nominet's answer for names older than its records: no usable date.
+  EXPECT_EQ(whois_creation_days("        Registered on: before Aug-1996\n"), std::nullopt);
+}
+
+TEST(WhoisCreation, CnnicCn) {
+  EXPECT_EQ(whois_creation_days("Domain Name: example.cn\nROID: 20030312s10001s00000000-cn\n"
+                                "Registration Time: 2003-03-17 12:20:05\n"
+                                "Expiration Time: 2030-03-17 12:48:36\n"),
+            k2003_03_17);
+}
+
+TEST(WhoisCreation, JavaDateUs) {
+  EXPECT_EQ(whois_creation_days("Domain Name:                                 example.us\n"
+                                "Domain Registration Date:                    Thu Apr 18 19:35:41 GMT 2002\n"),
+            k2002_04_18);
+}
+
+TEST(WhoisCreation, DottedPaddingKey) {
+  EXPECT_EQ(whois_creation_days("domain ............: example.xx\ncreated ..........: 2004-05-10\n"),
+            k2004_05_10);
+}
+
+TEST(WhoisCreation, JprsJp) {
+  EXPECT_EQ(whois_creation_days("a. [ドメイン名]                 EXAMPLE.JP\n"
+                                "[登録年月日]                   2001/01/01\n"
+                                "[有効期限]                     2030/01/31\n"),
+            k2001_01_01);
+}
+
+TEST(WhoisCreation, KisaKr) {
+  EXPECT_EQ(whois_creation_days("Domain Name                 : example.kr\n"
+                                "Registered Date             : 2007. 03. 22.\n"),
+            k2007_03_22);
+}
+
+TEST(WhoisCreation, CzNicDayFirst) {
+  EXPECT_EQ(whois_creation_days("domain:       example.cz\nregistered:   04.01.1999 01:00:00\n"),
+            k1999_01_04);
+}
+
+TEST(WhoisCreation, RegistroBrCompact) {
+  EXPECT_EQ(whois_creation_days("domain:      example.com.br\ncreated:     19960607 #8451\n"),
+            k1996_06_07);
+}
+
+TEST(WhoisCreation, DottedYearFirst) {
+  EXPECT_EQ(whois_creation_days("DOMAIN NAME:           example.pl\n"
+                                "created:               2001.01.01 13:00:00\n"),
+            k2001_01_01);
+}
+
+TEST(WhoisCreation, AmbiguousAndGarbage) {
+  EXPECT_EQ(whois_creation_days("Creation date: 10/05/2005\n"), std::nullopt);  // d/m or m/d?
+  EXPECT_EQ(whois_creation_days("Registry Expiry Date: 2030-01-01T00:00:00Z\n"), std::nullopt);
+  EXPECT_EQ(whois_creation_days("No match for \"NOPE.COM\".\r\n"), std::nullopt);
+  EXPECT_EQ(whois_creation_days("Creation Date: soon\n"), std::nullopt);
+  EXPECT_EQ(whois_creation_days(std::string("\0\xff\xfe:\n[]]\n::::", 12)), std::nullopt);
+  EXPECT_EQ(whois_creation_days(""), std::nullopt);
+  // The first line that parses wins; an unparseable one is skipped.
+  EXPECT_EQ(whois_creation_days("Creation Date: unknown\nCreated On: 2000-01-01\n"), k2000_01_01);
+}
+
+TEST(WhoisReferral, IanaAnswer) {
+  EXPECT_EQ(whois_referral("% IANA WHOIS server\n\ndomain:       DE\n\n"
+                           "organisation: DENIC eG\nrefer:        whois.denic.de\n"),
+            "whois.denic.de");
+  EXPECT_EQ(whois_referral("domain: XX\nwhois:        whois.nic.xx\n"), "whois.nic.xx");
+  EXPECT_EQ(whois_referral("domain: XX\nstatus: ACTIVE\n"), "");
+}
+
+TEST(WhoisServerSpec, Parsing) {
+  auto server = parse_whois_server("Whois.Example:4343");
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->host, "whois.example");
+  EXPECT_EQ(server->port, 4343);
+  EXPECT_EQ(parse_whois_server("whois.example")->port, 43);
+  EXPECT_EQ(parse_whois_server("[::1]:4343")->host, "::1");
+  EXPECT_EQ(parse_whois_server("::1")->port, 43);
+  EXPECT_FALSE(parse_whois_server("host:0"));
+  EXPECT_FALSE(parse_whois_server("host:99999"));
+  EXPECT_FALSE(parse_whois_server("host:"));
+  EXPECT_FALSE(parse_whois_server(""));
+}
+
+// ---- Bootstrap -------------------------------------------------------------
+
+TEST(RdapBootstrapFile, ShippedCopyParses) {
+  std::string error;
+  auto bootstrap =
+      RdapBootstrap::load_file(std::string(MAILSENTRY_SOURCE_DIR) + "/data/rdap_dns.json", &error);
+  ASSERT_TRUE(bootstrap) << error;
+  EXPECT_GT(bootstrap->entry_count(), 1000u);
+  EXPECT_EQ(bootstrap->base_urls_for("google.com"),
+            std::vector<std::string>{"https://rdap.verisign.com/com/v1/"});
+  EXPECT_EQ(bootstrap->base_urls_for("Example.NET."),
+            std::vector<std::string>{"https://rdap.verisign.com/net/v1/"});
+  EXPECT_EQ(bootstrap->base_urls_for("wikipedia.org"),
+            std::vector<std::string>{"https://rdap.publicinterestregistry.org/rdap/"});
+  EXPECT_EQ(bootstrap->base_urls_for("bbc.co.uk"),
+            std::vector<std::string>{"https://rdap.nominet.uk/uk/"});
+  EXPECT_TRUE(bootstrap->base_urls_for("example.invalid-tld").empty());
+}
+
+TEST(RdapBootstrapFile, LongestMatchAndHttpsFirst) {
+  auto bootstrap = RdapBootstrap::parse(R"({"version":"1.0","services":[
+      [["uk"],["https://uk.example/"]],
+      [["co.uk"],["http://plain.example/couk/","https://tls.example/couk/"]],
+      [["broken"]],
+      [["ftp"],["ftp://nope.example/"]]]})");
+  ASSERT_TRUE(bootstrap);
+  EXPECT_EQ(bootstrap->base_urls_for("shop.example.co.uk"),
+            (std::vector<std::string>{"https://tls.example/couk/", "http://plain.example/couk/"}));
+  EXPECT_EQ(bootstrap->base_urls_for("example.org.uk"),
+            std::vector<std::string>{"https://uk.example/"});
+  EXPECT_TRUE(bootstrap->base_urls_for("x.ftp").empty());
+}
+
+TEST(RdapBootstrapFile, QueryUrl) {
+  EXPECT_EQ(RdapBootstrap::domain_query_url("https://rdap.verisign.com/com/v1/", "Google.COM"),
+            "https://rdap.verisign.com/com/v1/domain/google.com");
+  EXPECT_EQ(RdapBootstrap::domain_query_url("https://rdap.example/rdap", "a.example"),
+            "https://rdap.example/rdap/domain/a.example");
+}
+
+TEST(RdapBootstrapFile, Rejects) {
+  std::string error;
+  EXPECT_FALSE(RdapBootstrap::parse("not json", &error));
+  EXPECT_FALSE(error.empty());
+  EXPECT_FALSE(RdapBootstrap::parse(R"({"services":{}})", &error));
+  EXPECT_FALSE(RdapBootstrap::parse(R"({"services":[]})", &error));
+  EXPECT_FALSE(RdapBootstrap::load_file("/nonexistent/dns.json", &error));
+  EXPECT_NE(error.find("/nonexistent/dns.json"), std::string::npos);
+}
+
+// ---- HTTP framing and URLs -------------------------------------------------
+
+TEST(HttpResponseParsing, ContentLengthAndChunked) {
+  HttpResponse response;
+  EXPECT_EQ(parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", false, 100,
+                                response),
+            HttpParseState::incomplete);
+  EXPECT_EQ(parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, 100,
+                                response),
+            HttpParseState::complete);
+  EXPECT_EQ(response.body, "hello");
+  response = {};
+  EXPECT_EQ(parse_http_response("HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "3;x=y\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n",
+                                false, 100, response),
+            HttpParseState::complete);
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.body, "abc0123456789");
+  response = {};
+  EXPECT_EQ(parse_http_response("HTTP/1.0 200 OK\r\n\r\nuntil close", false, 100, response),
+            HttpParseState::incomplete);
+  EXPECT_EQ(parse_http_response("HTTP/1.0 200 OK\r\n\r\nuntil close", true, 100, response),
+            HttpParseState::complete);
+  EXPECT_EQ(response.body, "until close");
+  EXPECT_EQ(parse_http_response("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
+                                "Content-Length: 2\r\n\r\nok",
+                                false, 100, response),
+            HttpParseState::complete);
+  EXPECT_EQ(response.status, 200);
+}
+
+TEST(HttpResponseParsing, LimitsAndGarbage) {
+  HttpResponse response;
+  EXPECT_EQ(parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 101\r\n\r\n", false, 100,
+                                response),
+            HttpParseState::too_large);
+  EXPECT_EQ(parse_http_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n",
+                                false, 100, response),
+            HttpParseState::too_large);
+  EXPECT_EQ(parse_http_response("SSH-2.0-OpenSSH\r\n\r\n", false, 100, response),
+            HttpParseState::malformed);
+  EXPECT_EQ(parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                                false, 100, response),
+            HttpParseState::malformed);
+  EXPECT_EQ(parse_http_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                                false, 100, response),
+            HttpParseState::malformed);
+}
+
+TEST(HttpUrlParsing, Forms) {
+  auto url = parse_http_url("https://RDAP.Example:8443/rdap/domain/a.example?x=1#frag");
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(url->tls);
+  EXPECT_EQ(url->host, "rdap.example");
+  EXPECT_EQ(url->port, 8443);
+  EXPECT_EQ(url->target, "/rdap/domain/a.example?x=1");
+  EXPECT_EQ(url->host_header(), "rdap.example:8443");
+  auto plain = parse_http_url("http://[::1]/x");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->host, "::1");
+  EXPECT_EQ(plain->port, 80);
+  EXPECT_EQ(plain->host_header(), "[::1]");
+  EXPECT_FALSE(parse_http_url("ftp://x/"));
+  EXPECT_FALSE(parse_http_url("https://user@host/"));
+  EXPECT_FALSE(parse_http_url("https://host:70000/"));
+  EXPECT_FALSE(parse_http_url("https://host/a b"));
+}
+
+// ---- End to end against the local responder --------------------------------
+
+nlohmann::json rdap_domain(const std::string& registered) {
+  return {{"status", 200},
+          {"body",
+           {{"objectClassName", "domain"},
+            {"events",
+             nlohmann::json::array({{{"eventAction", "registration"}, {"eventDate", registered}},
+                                    {{"eventAction", "expiration"},
+                                     {"eventDate", "2031-01-01T00:00:00Z"}}})}}}};
+}
+
+class DomainAgeEndToEnd : public testing::RdapWhoisResponderTest {
+ protected:
+  nlohmann::json fixtures() const override {
+    return {{"rdap",
+             {{"alpha.tls", rdap_domain("2019-03-04T12:00:00Z")},
+              {"beta.tls", rdap_domain("2001-01-01T00:00:00Z")},
+              {"gamma.tls", rdap_domain("2000-01-01T00:00:00Z")},
+              {"delta.tls", rdap_domain("2005-06-20T00:00:00Z")},
+              {"noevents.tls", {{"status", 200}, {"body", {{"objectClassName", "domain"}}}}},
+              {"big.tls", {{"oversize", 2 * 1024 * 1024}}},
+              {"plain.plain",
+               {{"chunked", true}, {"body", rdap_domain("2003-03-17T00:00:00Z")["body"]}}}}},
+            {"whois",
+             {{"old.nordap", "Domain Name: OLD.NORDAP\r\nCreation Date: 2002-04-18T00:00:00Z\r\n"},
+              {"viaref", "domain:  VIAREF\nrefer:   whois-ref.test\n"},
+              {"shop.viaref", "created: 2004-05-10\n"}}}};
+  }
+
+  void SetUp() override {
+    RdapWhoisResponderTest::SetUp();
+    if (HasFatalFailure()) return;
+    nlohmann::json bootstrap = {
+        {"version", "1.0"},
+        {"services",
+         {{{"tls"}, {"https://rdap-tls.test:" + std::to_string(https_port) + "/rdap/"}},
+          {{"plain"}, {"http://rdap-plain.test:" + std::to_string(http_port) + "/rdap"}},
+          {{"silent"}, {"http://rdap-silent.test:" + std::to_string(silent_port) + "/"}}}}};
+    std::ofstream(path("bootstrap.json")) << bootstrap.dump();
+    options.bootstrap_file = path("bootstrap.json");
+    options.address_policy.allow_private_networks = true;
+    options.verify_tls = false;
+    options.timeout = milliseconds(2000);
+    options.min_interval_per_registry = milliseconds(0);
+    options.whois_referral_server = "";
+  }
+
+  // Every *.test name is this machine; anything else does not resolve.
+  HostResolver resolver() {
+    return [this](const std::string& host, std::function<void(AddressAnswer)> done) {
+      resolved_hosts.push_back(host);
+      AddressAnswer answer;
+      if (host.size() > 5 && host.substr(host.size() - 5) == ".test") {
+        answer.status = DnsStatus::ok;
+        answer.addresses = {asio::ip::make_address("127.0.0.1")};
+      } else {
+        answer.status = DnsStatus::no_such_domain;
+        answer.error = "NXDOMAIN";
+      }
+      done(answer);
+    };
+  }
+
+  // Runs the loop until `count` answers arrived (or 10 s passed).
+  void run_until_answers(std::size_t count) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    io.restart();
+    while (answers.size() < count && std::chrono::steady_clock::now() < deadline) {
+      io.run_for(milliseconds(10));
+    }
+  }
+
+  std::function<void(DomainAgeResult)> collect() {
+    return [this](DomainAgeResult result) { answers.push_back(std::move(result)); };
+  }
+
+  DomainAgeResult lookup_one(DomainAgeLookup& lookup, const std::string& domain) {
+    std::size_t before = answers.size();
+    lookup.lookup(domain, collect());
+    run_until_answers(before + 1);
+    EXPECT_EQ(answers.size(), before + 1) << "no answer for " << domain;
+    return answers.size() > before ? answers.back() : DomainAgeResult{};
+  }
+
+  std::vector<nlohmann::json> requests_for(const std::string& service) const {
+    std::vector<nlohmann::json> matching;
+    for (const auto& entry : requests()) {
+      if (entry["service"] == service) matching.push_back(entry);
+    }
+    return matching;
+  }
+
+  asio::io_context io;
+  DomainAgeOptions options;
+  std::vector<DomainAgeResult> answers;
+  std::vector<std::string> resolved_hosts;
+};
+
+TEST_F(DomainAgeEndToEnd, RdapOverHttps) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult result = lookup_one(lookup, "Alpha.TLS");
+  EXPECT_EQ(result.created_days, k2019_03_04) << result.warning;
+  EXPECT_EQ(result.source, "rdap");
+  EXPECT_TRUE(result.warning.empty()) << result.warning;
+  auto logged = requests_for("https");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0]["path"], "/rdap/domain/alpha.tls");
+  EXPECT_EQ(logged[0]["host"], "rdap-tls.test:" + std::to_string(https_port));
+}
+
+TEST_F(DomainAgeEndToEnd, RdapOverPlainHttpWithChunkedBody) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult result = lookup_one(lookup, "plain.plain");
+  EXPECT_EQ(result.created_days, k2003_03_17) << result.warning;
+  auto logged = requests_for("http");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0]["path"], "/rdap/domain/plain.plain");  // one slash added to the base
+}
+
+TEST_F(DomainAgeEndToEnd, VerifiedTlsRejectsSelfSignedCertificate) {
+  options.verify_tls = true;
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult result = lookup_one(lookup, "alpha.tls");
+  EXPECT_FALSE(result.created_days);
+  EXPECT_NE(result.warning.find("TLS handshake"), std::string::npos) << result.warning;
+  EXPECT_TRUE(requests_for("https").empty());
+}
+
+TEST_F(DomainAgeEndToEnd, RdapAnswersWithoutDate) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult missing = lookup_one(lookup, "noevents.tls");
+  EXPECT_FALSE(missing.created_days);
+  EXPECT_NE(missing.warning.find("no registration date"), std::string::npos) << missing.warning;
+  DomainAgeResult unknown = lookup_one(lookup, "unknown.tls");
+  EXPECT_FALSE(unknown.created_days);
+  EXPECT_NE(unknown.warning.find("does not know"), std::string::npos) << unknown.warning;
+}
+
+TEST_F(DomainAgeEndToEnd, OversizeResponseGivesNoDate) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult result = lookup_one(lookup, "big.tls");
+  EXPECT_FALSE(result.created_days);
+  EXPECT_NE(result.warning.find("exceeds"), std::string::npos) << result.warning;
+}
+
+TEST_F(DomainAgeEndToEnd, WhoisFallbackForTldWithoutRdap) {
+  options.whois_server = "whois.test:" + std::to_string(whois_port);
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult result = lookup_one(lookup, "old.nordap");
+  EXPECT_EQ(result.created_days, k2002_04_18) << result.warning;
+  EXPECT_EQ(result.source, "whois");
+  auto logged = requests_for("whois");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0]["query"], "old.nordap");
+  EXPECT_TRUE(requests_for("https").empty());
+}
+
+TEST_F(DomainAgeEndToEnd, WhoisReferralWhenNoServerConfigured) {
+  options.whois_referral_server = "127.0.0.1:" + std::to_string(whois_port);
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult result = lookup_one(lookup, "shop.viaref");
+  EXPECT_EQ(result.created_days, k2004_05_10) << result.warning;
+  auto logged = requests_for("whois");
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0]["query"], "viaref");  // the TLD, asked of the referral server
+  EXPECT_EQ(logged[1]["query"], "shop.viaref");
+  EXPECT_NE(std::find(resolved_hosts.begin(), resolved_hosts.end(), "whois-ref.test"),
+            resolved_hosts.end());
+}
+
+TEST_F(DomainAgeEndToEnd, NoWhoisConfiguredWarns) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult result = lookup_one(lookup, "old.nordap");
+  EXPECT_FALSE(result.created_days);
+  EXPECT_NE(result.warning.find("no RDAP service for .nordap"), std::string::npos)
+      << result.warning;
+  EXPECT_TRUE(requests().empty());
+}
+
+TEST_F(DomainAgeEndToEnd, RateLimitedPerRegistry) {
+  options.min_interval_per_registry = milliseconds(300);
+  DomainAgeLookup lookup(io, resolver(), options);
+  lookup.lookup("alpha.tls", collect());
+  lookup.lookup("beta.tls", collect());
+  lookup.lookup("gamma.tls", collect());
+  run_until_answers(3);
+  ASSERT_EQ(answers.size(), 3u);
+  for (const auto& answer : answers) EXPECT_TRUE(answer.created_days) << answer.warning;
+  auto logged = requests_for("https");
+  ASSERT_EQ(logged.size(), 3u);
+  for (std::size_t i = 1; i < logged.size(); ++i) {
+    double gap = logged[i]["t"].get<double>() - logged[i - 1]["t"].get<double>();
+    EXPECT_GE(gap, 0.28) << "requests " << i - 1 << " and " << i;
+  }
+}
+
+TEST_F(DomainAgeEndToEnd, CachesAnswersAndFailures) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  EXPECT_EQ(lookup_one(lookup, "delta.tls").created_days, k2005_06_20);
+  EXPECT_EQ(lookup_one(lookup, "DELTA.tls.").created_days, k2005_06_20);
+  EXPECT_FALSE(lookup_one(lookup, "unknown.tls").created_days);
+  EXPECT_FALSE(lookup_one(lookup, "unknown.tls").created_days);
+  EXPECT_EQ(requests_for("https").size(), 2u);  // one per domain
+}
+
+TEST_F(DomainAgeEndToEnd, ConcurrentLookupsShareOneRequest) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  lookup.lookup("alpha.tls", collect());
+  lookup.lookup("alpha.tls", collect());
+  run_until_answers(2);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].created_days, k2019_03_04);
+  EXPECT_EQ(answers[1].created_days, k2019_03_04);
+  EXPECT_EQ(requests_for("https").size(), 1u);
+}
+
+TEST_F(DomainAgeEndToEnd, TimeoutAgainstSilentServer) {
+  options.timeout = milliseconds(300);
+  DomainAgeLookup lookup(io, resolver(), options);
+  auto started = std::chrono::steady_clock::now();
+  DomainAgeResult result = lookup_one(lookup, "anything.silent");
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_FALSE(result.created_days);
+  EXPECT_NE(result.warning.find("within 300 ms"), std::string::npos) << result.warning;
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST_F(DomainAgeEndToEnd, PrivateAddressRefusedByDefault) {
+  options.address_policy.allow_private_networks = false;
+  options.whois_server = "127.0.0.1:" + std::to_string(whois_port);
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult rdap = lookup_one(lookup, "alpha.tls");
+  EXPECT_FALSE(rdap.created_days);
+  EXPECT_NE(rdap.warning.find("refused to connect to 127.0.0.1"), std::string::npos)
+      << rdap.warning;
+  DomainAgeResult whois = lookup_one(lookup, "old.nordap");
+  EXPECT_FALSE(whois.created_days);
+  EXPECT_NE(whois.warning.find("refused"), std::string::npos) << whois.warning;
+  EXPECT_TRUE(requests().empty());
+}
+
+TEST_F(DomainAgeEndToEnd, UnresolvableRegistryAndBadDomain) {
+  nlohmann::json bootstrap = {
+      {"services", {{{"tls"}, {"https://rdap.nowhere.invalid/"}}}}};
+  std::ofstream(path("other.json")) << bootstrap.dump();
+  options.bootstrap_file = path("other.json");
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult unresolved = lookup_one(lookup, "alpha.tls");
+  EXPECT_NE(unresolved.warning.find("cannot resolve rdap.nowhere.invalid"), std::string::npos)
+      << unresolved.warning;
+  DomainAgeResult bad = lookup_one(lookup, "no dots here");
+  EXPECT_NE(bad.warning.find("not a registrable domain"), std::string::npos) << bad.warning;
+}
+
+TEST_F(DomainAgeEndToEnd, SetOptionsReloadsBootstrap) {
+  options.bootstrap_file = path("missing.json");
+  DomainAgeLookup lookup(io, resolver(), options);
+  DomainAgeResult before = lookup_one(lookup, "alpha.tls");
+  EXPECT_NE(before.warning.find("cannot read RDAP bootstrap file"), std::string::npos)
+      << before.warning;
+  options.bootstrap_file = path("bootstrap.json");
+  lookup.set_options(options);  // also forgets the cached failure
+  EXPECT_EQ(lookup_one(lookup, "alpha.tls").created_days, k2019_03_04);
+}
+
+TEST_F(DomainAgeEndToEnd, DestroyedWithWorkInFlight) {
+  int calls = 0;
+  DomainAgeResult last;
+  {
+    DomainAgeLookup lookup(io, resolver(), options);
+    lookup.lookup("anything.silent", [&](DomainAgeResult result) {
+      ++calls;
+      last = std::move(result);
+    });
+    io.restart();
+    io.run_for(milliseconds(100));  // connected, waiting for an answer that never comes
+    EXPECT_EQ(calls, 0);
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(last.warning.find("shut down"), std::string::npos) << last.warning;
+  io.restart();
+  io.run_for(milliseconds(200));  // cancelled operations drain without calling again
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(DomainAgeEndToEnd, CallbackExceptionsDoNotEscape) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  lookup.lookup("alpha.tls", [](DomainAgeResult) { throw std::runtime_error("caller bug"); });
+  io.restart();
+  EXPECT_NO_THROW(io.run_for(milliseconds(500)));
+  EXPECT_EQ(lookup_one(lookup, "alpha.tls").created_days, k2019_03_04);
+}
+
+}  // namespace
+}  // namespace mailsentry

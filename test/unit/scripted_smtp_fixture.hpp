@@ -1,0 +1,303 @@
+// Starts test/servers/scripted_smtp.py on a loopback address for one test and
+// reads back its JSON-lines transcript of events.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef MAILSENTRY_SOURCE_DIR
+#error "MAILSENTRY_SOURCE_DIR must name the source tree"
+#endif
+
+namespace mailsentry::scripted_smtp {
+
+struct ServerEvent {
+  double t = 0;     // server's monotonic clock, seconds
+  int conn = 0;     // connection id, from 1
+  std::string dir;  // "open" | "C" | "S" | "tls" | "close"
+  std::string text;
+};
+
+namespace detail {
+
+inline void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Just enough JSON for the server's flat event objects (string and number
+// values, json.dumps escapes). Returns false on anything else.
+inline bool parse_flat_object(const std::string& line, std::map<std::string, std::string>& out) {
+  std::size_t pos = 0;
+  const auto skip_space = [&] {
+    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+  };
+  const auto parse_string = [&](std::string& value) {
+    if (pos >= line.size() || line[pos] != '"') return false;
+    ++pos;
+    while (pos < line.size() && line[pos] != '"') {
+      char c = line[pos++];
+      if (c != '\\') {
+        value += c;
+        continue;
+      }
+      if (pos >= line.size()) return false;
+      const char escape = line[pos++];
+      switch (escape) {
+        case 'n':
+          value += '\n';
+          break;
+        case 'r':
+          value += '\r';
+          break;
+        case 't':
+          value += '\t';
+          break;
+        case 'b':
+          value += '\b';
+          break;
+        case 'f':
+          value += '\f';
+          break;
+        case 'u': {
+          if (pos + 4 > line.size()) return false;
+          std::uint32_t cp = std::stoul(line.substr(pos, 4), nullptr, 16);
+          pos += 4;
+          if (cp >= 0xD800 && cp < 0xDC00 && pos + 6 <= line.size() && line[pos] == '\\' &&
+              line[pos + 1] == 'u') {
+            const std::uint32_t low = std::stoul(line.substr(pos + 2, 4), nullptr, 16);
+            pos += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          }
+          append_utf8(value, cp);
+          break;
+        }
+        default:
+          value += escape;
+      }
+    }
+    if (pos >= line.size()) return false;
+    ++pos;
+    return true;
+  };
+  skip_space();
+  if (pos >= line.size() || line[pos++] != '{') return false;
+  while (true) {
+    skip_space();
+    if (pos < line.size() && line[pos] == '}') return true;
+    std::string key;
+    if (!parse_string(key)) return false;
+    skip_space();
+    if (pos >= line.size() || line[pos++] != ':') return false;
+    skip_space();
+    std::string value;
+    if (pos < line.size() && line[pos] == '"') {
+      if (!parse_string(value)) return false;
+    } else {
+      while (pos < line.size() && line[pos] != ',' && line[pos] != '}') value += line[pos++];
+    }
+    out[key] = value;
+    skip_space();
+    if (pos < line.size() && line[pos] == ',') {
+      ++pos;
+      continue;
+    }
+    if (pos < line.size() && line[pos] == '}') return true;
+    return false;
+  }
+}
+
+}  // namespace detail
+
+class ScriptedSmtpServer {
+ public:
+  ScriptedSmtpServer() = default;
+  ~ScriptedSmtpServer() { stop(); }
+  ScriptedSmtpServer(const ScriptedSmtpServer&) = delete;
+  ScriptedSmtpServer& operator=(const ScriptedSmtpServer&) = delete;
+
+  // Starts the server on host (127.x.y.z) and port (0: any free one) and waits
+  // until it listens. Returns "" on success, otherwise what went wrong.
+  std::string start(const std::string& host, const std::string& scenario_json,
+                    std::uint16_t port = 0) {
+    char pattern[] = "/tmp/scripted_smtp_XXXXXX";
+    if (!mkdtemp(pattern)) return "mkdtemp failed";
+    directory_ = pattern;
+    host_ = host;
+    const std::string scenario_path = directory_ + "/scenario.json";
+    transcript_path_ = directory_ + "/transcript.jsonl";
+    const std::string port_path = directory_ + "/port";
+    const std::string log_path = directory_ + "/stderr.log";
+    std::ofstream(scenario_path) << scenario_json;
+
+    const std::string script =
+        std::string(MAILSENTRY_SOURCE_DIR) + "/test/servers/scripted_smtp.py";
+    std::vector<std::string> args = {"python3",      script,
+                                     "--host",       host,
+                                     "--port",       std::to_string(port),
+                                     "--scenario",   scenario_path,
+                                     "--transcript", transcript_path_,
+                                     "--port-file",  port_path};
+    // The system interpreter starts much faster than version-manager shims.
+    const char* python = getenv("MAILSENTRY_PYTHON");
+    if (!python || !*python)
+      python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    args[0] = python;
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+
+    pid_ = fork();
+    if (pid_ < 0) return "fork failed";
+    if (pid_ == 0) {
+      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (log >= 0) {
+        dup2(log, STDOUT_FILENO);
+        dup2(log, STDERR_FILENO);
+      }
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream port_file(port_path);
+      int listening = 0;
+      if (port_file >> listening && listening > 0) {
+        port_ = static_cast<std::uint16_t>(listening);
+        return {};
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        std::ifstream log(log_path);
+        std::stringstream text;
+        text << log.rdbuf();
+        return "scripted_smtp.py exited before listening: " + text.str();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    stop();
+    return "scripted_smtp.py did not start listening within 15 s";
+  }
+
+  void stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      while (waitpid(pid_, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          kill(pid_, SIGKILL);
+          waitpid(pid_, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      pid_ = -1;
+    }
+    if (!directory_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(directory_, ignored);
+      directory_.clear();
+    }
+  }
+
+  std::uint16_t port() const { return port_; }
+  const std::string& host() const { return host_; }
+
+  std::vector<ServerEvent> events() const {
+    std::vector<ServerEvent> events;
+    std::ifstream file(transcript_path_);
+    std::string line;
+    while (std::getline(file, line)) {
+      if (file.eof()) break;  // a line still being written
+      std::map<std::string, std::string> fields;
+      if (!detail::parse_flat_object(line, fields)) continue;
+      ServerEvent event;
+      event.t = std::stod(fields["t"]);
+      event.conn = std::stoi(fields["conn"]);
+      event.dir = fields["dir"];
+      event.text = fields["text"];
+      events.push_back(std::move(event));
+    }
+    return events;
+  }
+
+  // Lines the client sent, optionally only those starting with `prefix`.
+  std::vector<ServerEvent> client_lines(const std::string& prefix = "") const {
+    std::vector<ServerEvent> lines;
+    for (ServerEvent& event : events()) {
+      if (event.dir == "C" && event.text.compare(0, prefix.size(), prefix) == 0)
+        lines.push_back(std::move(event));
+    }
+    return lines;
+  }
+
+  // Polls the transcript until `predicate` holds for some event (or 3 s pass).
+  template <typename Predicate>
+  bool wait_for_event(Predicate predicate) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (const ServerEvent& event : events()) {
+        if (predicate(event)) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  std::vector<ServerEvent> connections() const {
+    std::vector<ServerEvent> opens;
+    for (ServerEvent& event : events()) {
+      if (event.dir == "open") opens.push_back(std::move(event));
+    }
+    return opens;
+  }
+
+  // Most connections open at the same moment, from "open"/"close" events.
+  int max_concurrent_connections() const {
+    int open = 0;
+    int most = 0;
+    for (const ServerEvent& event : events()) {  // the file is in time order
+      if (event.dir == "open") most = std::max(most, ++open);
+      if (event.dir == "close") --open;
+    }
+    return most;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::string host_;
+  std::string directory_;
+  std::string transcript_path_;
+};
+
+}  // namespace mailsentry::scripted_smtp
