@@ -97,3 +97,8 @@ bench:
 .PHONY: bench-sql
 bench-sql: install
 	bash test/bench/sql_offline_bench.sh
+
+# verify_email() against the local servers (needs root: ports 25, 53, 80).
+.PHONY: bench-net
+bench-net: install
+	bash test/bench/net_bench.sh
