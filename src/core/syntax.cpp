@@ -416,4 +416,71 @@ ParsedAddress parse_address(std::string_view input) {
   return result;
 }
 
+namespace {
+
+// Byte classes of the fast path: bit 1 = atext (RFC 5322), bit 2 = LDH.
+constexpr std::array<unsigned char, 256> kPlainClasses = [] {
+  std::array<unsigned char, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = 3;
+  for (int c = '0'; c <= '9'; ++c) table[c] = 3;
+  for (char c : std::string_view("!#$%&'*+/=?^_`{|}~")) table[static_cast<unsigned char>(c)] = 1;
+  table['-'] = 3;
+  return table;
+}();
+
+bool is_atext(char c) { return kPlainClasses[static_cast<unsigned char>(c)] & 1; }
+bool is_ldh(char c) { return kPlainClasses[static_cast<unsigned char>(c)] & 2; }
+
+bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (to_lower_ascii(a[i]) != b[i]) return false;
+  return true;
+}
+
+// The common case without building anything: an ASCII dot-atom local part
+// and an LDH domain of 2+ labels with no "--" (so no A-label), no numeric or
+// special-use TLD. True only where parse_address() says valid too; false
+// means "not plainly valid: ask parse_address()".
+bool plainly_valid(std::string_view input) {
+  if (input.size() < 3 || input.size() > kMaxMailboxOctets) return false;
+  const std::size_t at = input.find('@');
+  if (at == std::string_view::npos || at == 0 || at > kMaxLocalOctets) return false;
+  const std::string_view local = input.substr(0, at);
+  const std::string_view domain = input.substr(at + 1);
+  if (domain.empty() || domain.size() > kMaxDomainOctets) return false;
+
+  if (local.front() == '.' || local.back() == '.') return false;
+  for (std::size_t i = 0; i < local.size(); ++i) {
+    const char c = local[i];
+    if (c == '.' ? local[i - 1] == '.' : !is_atext(c)) return false;
+  }
+
+  std::size_t label_start = 0;
+  int labels = 0;
+  std::string_view label;
+  for (std::size_t i = 0; i <= domain.size(); ++i) {
+    if (i < domain.size() && domain[i] != '.') {
+      if (!is_ldh(domain[i])) return false;
+      continue;
+    }
+    label = domain.substr(label_start, i - label_start);
+    if (label.empty() || label.size() > kMaxLabelOctets) return false;
+    if (label.front() == '-' || label.back() == '-') return false;
+    if (label.size() >= 4 && label[2] == '-' && label[3] == '-') return false;
+    ++labels;
+    label_start = i + 1;
+  }
+  if (labels < 2 || is_all_digits(label)) return false;
+  for (std::string_view special : kSpecialUseTlds)
+    if (equals_ignoring_ascii_case(label, special)) return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_valid_address(std::string_view input) {
+  return plainly_valid(input) || parse_address(input).valid;
+}
+
 }  // namespace mailsentry

@@ -31,4 +31,8 @@ struct ParsedAddress {
 // all give valid == false with an error). When invalid, only `error` is set.
 ParsedAddress parse_address(std::string_view input);
 
+// parse_address(input).valid, without building the parsed form for the
+// common case (email_syntax_valid in CHECK constraints and bulk queries).
+bool is_valid_address(std::string_view input);
+
 }  // namespace mailsentry

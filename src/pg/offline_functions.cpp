@@ -43,7 +43,7 @@ extern "C" Datum email_syntax_valid(PG_FUNCTION_ARGS) {
   Utf8Text input = text_as_utf8(PG_GETARG_TEXT_PP(0));
   bool valid = false;
   raise_if_failed(run_guarded("email_syntax_valid",
-                              [&] { valid = parse_address({input.data, input.size}).valid; }),
+                              [&] { valid = is_valid_address({input.data, input.size}); }),
                   "email_syntax_valid");
   PG_RETURN_BOOL(valid);
 }

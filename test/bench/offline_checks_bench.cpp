@@ -46,6 +46,9 @@ void over_all(benchmark::State& state, Check&& check) {
 void BM_Syntax(benchmark::State& state) {
   over_all(state, [](std::size_t i) { benchmark::DoNotOptimize(parse_address(addresses()[i])); });
 }
+void BM_SyntaxValidOnly(benchmark::State& state) {
+  over_all(state, [](std::size_t i) { benchmark::DoNotOptimize(is_valid_address(addresses()[i])); });
+}
 void BM_PublicSuffix(benchmark::State& state) {
   over_all(state, [](std::size_t i) {
     benchmark::DoNotOptimize(public_suffix_known(parsed()[i].domain));
@@ -96,6 +99,7 @@ void BM_AllChecksAndScore(benchmark::State& state) {
 
 // Each benchmark iteration covers all 100k addresses.
 BENCHMARK(BM_Syntax)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SyntaxValidOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PublicSuffix)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Typo)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Disposable)->Unit(benchmark::kMillisecond);
