@@ -48,6 +48,7 @@ NetworkEngineConfig make_engine_config(const Settings& s, const Lists& lists,
                            : std::string(share_dir) + "/extension/mailsentry_rdap_dns.json";
   age.whois_server = s.whois_server ? s.whois_server : "";
   age.timeout = std::chrono::milliseconds(s.rdap_timeout_ms);
+  age.min_interval_per_registry = std::chrono::milliseconds(s.rdap_min_interval_ms);
   age.address_policy.allow_private_networks = s.allow_private_networks;
   age.verify_tls = s.rdap_verify_tls;
 

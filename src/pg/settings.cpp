@@ -175,6 +175,9 @@ void define_settings() {
                 &s.whois_server, "", PGC_SIGHUP);
   define_int("mailsentry.rdap_timeout", "Timeout of one RDAP or WHOIS request.",
              &s.rdap_timeout_ms, 3000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS);
+  define_int("mailsentry.rdap_min_interval",
+             "Least time between two requests to one RDAP or WHOIS server (rate limit).",
+             &s.rdap_min_interval_ms, 500, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS);
   define_bool("mailsentry.rdap_verify_tls", "Verifies RDAP servers' certificates.",
               &s.rdap_verify_tls, true, PGC_SIGHUP);
   define_string("mailsentry.dnsbl_zones",

@@ -31,6 +31,7 @@ struct Settings {
   char* rdap_bootstrap_file;
   char* whois_server;
   int rdap_timeout_ms;
+  int rdap_min_interval_ms;
   bool rdap_verify_tls;
   char* dnsbl_zones;
   // Per call (SET in a session applies to its own calls).
