@@ -2,10 +2,14 @@
 -- 100 ms and frees its slot; a worker that goes away ends the wait.
 SELECT it.wait_for_worker() AS worker_running;
 
--- statement_timeout while the worker waits for a tarpit.
+-- The calls below wait on slow-mail.net, whose MX answers MAIL FROM after 3 s
+-- (within this session's timeout, so no timeout trips its circuit breaker).
+SET mailsentry.smtp_timeouts = '5000';
+
+-- statement_timeout while the worker waits for the slow server.
 SET statement_timeout = '600ms';
 CREATE TEMP TABLE timing AS SELECT clock_timestamp() AS started;
-SELECT verify_email('ted@tarpit-mail.net');
+SELECT verify_email('sue@slow-mail.net');
 RESET statement_timeout;
 SELECT extract(epoch FROM clock_timestamp() - started) BETWEEN 0.6 AND 0.8 AS ended_at_timeout
 FROM timing;
@@ -14,7 +18,8 @@ SELECT smtp_valid FROM verify_email('bob@postfix-mail.net');
 
 -- pg_cancel_backend on a call running in another session.
 SELECT it.connect('waiter');
-SELECT dblink_send_query('waiter', $$SELECT verify_email('tia.x@tarpit-mail.net')$$);
+SELECT dblink_exec('waiter', $$SET mailsentry.smtp_timeouts = '5000'$$);
+SELECT dblink_send_query('waiter', $$SELECT verify_email('sue@slow-mail.net')$$);
 SELECT pg_sleep(0.3);
 CREATE TEMP TABLE cancelled AS
   SELECT clock_timestamp() AS at,
@@ -32,7 +37,8 @@ SELECT dblink_disconnect('waiter');
 -- The worker terminated while a call waits: the call ends (answered after the
 -- worker is back, or with a clear ERROR) within about a second.
 SELECT it.connect('orphan');
-SELECT dblink_send_query('orphan', $$SELECT (verify_email('tony@tarpit-mail.net')).email$$);
+SELECT dblink_exec('orphan', $$SET mailsentry.smtp_timeouts = '5000'$$);
+SELECT dblink_send_query('orphan', $$SELECT (verify_email('sue@slow-mail.net')).email$$);
 SELECT pg_sleep(0.3);
 CREATE TEMP TABLE terminated AS
   SELECT clock_timestamp() AS at, pg_terminate_backend(pid) AS sent
@@ -47,5 +53,26 @@ SELECT dblink_error_message('orphan') IN ('OK') OR
        dblink_error_message('orphan') LIKE '%background worker is not running%' AS clear_outcome;
 SELECT dblink_disconnect('orphan');
 -- The worker comes back by itself and serves again.
+SELECT it.wait_for_worker() AS worker_back;
+SELECT smtp_valid FROM verify_email('carol@postfix-mail.net');
+
+-- mailsentry.enabled = off: the worker drops its database connection and
+-- calls fail with a hint; switched on again, it comes back by itself.
+ALTER SYSTEM SET mailsentry.enabled = off;
+SELECT it.reload();
+SELECT smtp_valid FROM verify_email('carol@postfix-mail.net');
+DO $$
+BEGIN
+  FOR attempt IN 1..100 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity
+                          WHERE backend_type = 'mailsentry worker' AND datname IS NOT NULL);
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT count(*) AS workers_connected FROM pg_stat_activity
+WHERE backend_type = 'mailsentry worker' AND datname IS NOT NULL;
+ALTER SYSTEM RESET mailsentry.enabled;
+SELECT it.reload();
 SELECT it.wait_for_worker() AS worker_back;
 SELECT smtp_valid FROM verify_email('carol@postfix-mail.net');

@@ -175,13 +175,15 @@ void mailsentry_worker_main(Datum) {
   BackgroundWorkerUnblockSignals();
 
   wait_until_enabled();
+  // Visible to waiting backends at once: requests queue up while the worker
+  // connects and starts its engine, instead of counting as "no worker".
+  before_shmem_exit(stop_engine, 0);
+  worker_attach(MyProc);
   BackgroundWorkerInitializeConnection(settings.database, nullptr, 0);
   pgstat_report_appname("mailsentry worker");
-  before_shmem_exit(stop_engine, 0);
 
   refresh_user_config();
   start_or_reconfigure_engine();
-  worker_attach(MyProc);
   ereport(LOG, (errmsg("mailsentry worker started in database \"%s\"", settings.database)));
 
   for (;;) {

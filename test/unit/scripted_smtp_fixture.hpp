@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <map>
 #include <sstream>
 #include <string>
@@ -34,104 +35,13 @@ struct ServerEvent {
 
 namespace detail {
 
-inline void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// Just enough JSON for the server's flat event objects (string and number
-// values, json.dumps escapes). Returns false on anything else.
+// The server's flat event objects ({"t": 1.5, "dir": "C", ...}) as strings.
 inline bool parse_flat_object(const std::string& line, std::map<std::string, std::string>& out) {
-  std::size_t pos = 0;
-  const auto skip_space = [&] {
-    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
-  };
-  const auto parse_string = [&](std::string& value) {
-    if (pos >= line.size() || line[pos] != '"') return false;
-    ++pos;
-    while (pos < line.size() && line[pos] != '"') {
-      char c = line[pos++];
-      if (c != '\\') {
-        value += c;
-        continue;
-      }
-      if (pos >= line.size()) return false;
-      const char escape = line[pos++];
-      switch (escape) {
-        case 'n':
-          value += '\n';
-          break;
-        case 'r':
-          value += '\r';
-          break;
-        case 't':
-          value += '\t';
-          break;
-        case 'b':
-          value += '\b';
-          break;
-        case 'f':
-          value += '\f';
-          break;
-        case 'u': {
-          if (pos + 4 > line.size()) return false;
-          std::uint32_t cp = std::stoul(line.substr(pos, 4), nullptr, 16);
-          pos += 4;
-          if (cp >= 0xD800 && cp < 0xDC00 && pos + 6 <= line.size() && line[pos] == '\\' &&
-              line[pos + 1] == 'u') {
-            const std::uint32_t low = std::stoul(line.substr(pos + 2, 4), nullptr, 16);
-            pos += 6;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          }
-          append_utf8(value, cp);
-          break;
-        }
-        default:
-          value += escape;
-      }
-    }
-    if (pos >= line.size()) return false;
-    ++pos;
-    return true;
-  };
-  skip_space();
-  if (pos >= line.size() || line[pos++] != '{') return false;
-  while (true) {
-    skip_space();
-    if (pos < line.size() && line[pos] == '}') return true;
-    std::string key;
-    if (!parse_string(key)) return false;
-    skip_space();
-    if (pos >= line.size() || line[pos++] != ':') return false;
-    skip_space();
-    std::string value;
-    if (pos < line.size() && line[pos] == '"') {
-      if (!parse_string(value)) return false;
-    } else {
-      while (pos < line.size() && line[pos] != ',' && line[pos] != '}') value += line[pos++];
-    }
-    out[key] = value;
-    skip_space();
-    if (pos < line.size() && line[pos] == ',') {
-      ++pos;
-      continue;
-    }
-    if (pos < line.size() && line[pos] == '}') return true;
-    return false;
-  }
+  const nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
+  if (!event.is_object()) return false;
+  for (const auto& [key, value] : event.items())
+    out[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  return true;
 }
 
 }  // namespace detail
