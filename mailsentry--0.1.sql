@@ -216,3 +216,29 @@ COMMENT ON VIEW mailsentry.score_weights IS 'The score weights in effect';
 -- only the owner (or roles it grants to) may change them.
 GRANT SELECT ON mailsentry.list_overrides, mailsentry.weight_overrides,
   mailsentry.score_weights TO PUBLIC;
+
+------------------------------------------------------------------------------
+-- Monitoring: the request queue and the worker.
+------------------------------------------------------------------------------
+CREATE FUNCTION mailsentry.stats(
+    OUT worker_state text, OUT worker_pid integer, OUT worker_starts bigint,
+    OUT requests bigint, OUT completed bigint, OUT in_flight bigint, OUT queued bigint,
+    OUT timeouts bigint, OUT errors bigint, OUT queue_full_waits bigint,
+    OUT queue_size integer, OUT smtp_sessions_open bigint)
+  AS 'MODULE_PATHNAME', 'mailsentry_stats'
+  LANGUAGE C VOLATILE;
+CREATE VIEW mailsentry.stats AS SELECT * FROM mailsentry.stats();
+COMMENT ON VIEW mailsentry.stats IS
+  'The worker and the request queue since the server started (like pg_stat_* views)';
+
+CREATE FUNCTION mailsentry.mx_stats(
+    OUT mx_host text, OUT sessions_open integer, OUT queued integer, OUT probes bigint,
+    OUT timeouts bigint, OUT errors bigint, OUT circuit_breaker_open boolean,
+    OUT updated_at timestamptz)
+  RETURNS SETOF record
+  AS 'MODULE_PATHNAME', 'mailsentry_mx_stats'
+  LANGUAGE C VOLATILE;
+CREATE VIEW mailsentry.mx_stats AS SELECT * FROM mailsentry.mx_stats();
+COMMENT ON VIEW mailsentry.mx_stats IS
+  'Per MX host: SMTP sessions, probes, timeouts, errors, circuit breaker (published each second)';
+GRANT SELECT ON mailsentry.stats, mailsentry.mx_stats TO PUBLIC;

@@ -34,3 +34,11 @@ FROM (VALUES ('exists'), ('catchall'), ('greylist'), ('tarpit'), ('busy'), ('pol
              ('multiline'), ('malformed'), ('slowbanner'), ('tls'), ('notls'), ('slow'), ('gmail')) s(name),
      LATERAL it.smtp(s.name)
 WHERE dir = 'C' AND upper(line) LIKE 'DATA%';
+
+-- Monitoring: the queue and the worker, and per MX (published each second).
+SELECT pg_sleep(1.2);
+SELECT worker_state, worker_pid IS NOT NULL AS has_pid, requests > 0 AS served,
+       completed > 0 AS answered, in_flight, queued, queue_size
+FROM mailsentry.stats;
+SELECT mx_host, probes > 0 AS probed, circuit_breaker_open
+FROM mailsentry.mx_stats WHERE mx_host = 'mx.postfix-mail.net';

@@ -58,6 +58,7 @@ void start_shared_memory() {
     pg_atomic_init_u64(&shared_queue->stats.timeouts, 0);
     pg_atomic_init_u64(&shared_queue->stats.errors, 0);
     pg_atomic_init_u64(&shared_queue->stats.queue_full_waits, 0);
+    SpinLockInit(&shared_queue->mx_stats_lock);
     shared_queue->slot_count = settings.queue_size;
     for (int i = 0; i < settings.queue_size; ++i) {
       pg_atomic_init_u32(&shared_queue->slots[i].state, kSlotFree);

@@ -15,6 +15,7 @@
 extern "C" {
 #include "port/atomics.h"
 #include "storage/proc.h"
+#include "storage/spin.h"
 }
 
 namespace mailsentry::pg {
@@ -45,12 +46,28 @@ struct QueueStats {
   pg_atomic_uint64 queue_full_waits;
 };
 
+// Per-MX figures the worker publishes about once a second (mailsentry.mx_stats).
+constexpr int kMaxMxStats = 64;
+struct MxStatsPod {
+  FixedText<256> host;
+  int32 sessions_open;
+  int32 queued;
+  uint64 probes;
+  uint64 timeouts;
+  uint64 errors;
+  bool breaker_open;
+};
+
 struct SharedQueue {
   pg_atomic_uint32 worker_pid;        // 0 while no worker runs
   pg_atomic_uint64 worker_starts;
   PGPROC* worker;                      // valid while worker_pid != 0
   pg_atomic_uint32 next_ticket;
   QueueStats stats;
+  slock_t mx_stats_lock;  // guards the three fields below (a copy, nothing else)
+  int mx_stats_count;
+  TimestampTz mx_stats_at;
+  MxStatsPod mx_stats[kMaxMxStats];
   int slot_count;
   RequestSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };

@@ -41,6 +41,8 @@ std::unique_ptr<NetworkEngine> engine;
 std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
 unsigned long long configured_version = 0;
 TimestampTz lists_checked_at = 0;
+TimestampTz stats_published_at = 0;
+MxStatsPod mx_stats_copy[kMaxMxStats];
 
 void stop_engine(int, Datum) {
   worker_detach();
@@ -136,6 +138,32 @@ void deliver_answers() {
   (void)run_guarded("collecting answers", [] { completions.clear(); });
 }
 
+// Copies the engine's per-MX figures to shared memory for mailsentry.mx_stats.
+void publish_mx_stats() {
+  int count = 0;
+  const GuardResult result = run_guarded("collecting statistics", [&] {
+    const NetworkEngine::Stats stats = engine->stats();
+    for (const auto& mx : stats.mx) {
+      if (count == kMaxMxStats) break;
+      MxStatsPod& pod = mx_stats_copy[count++];
+      pod.host.assign(mx.host);
+      pod.sessions_open = mx.sessions_open;
+      pod.queued = mx.queued;
+      pod.probes = mx.probes;
+      pod.timeouts = mx.timeouts;
+      pod.errors = mx.errors;
+      pod.breaker_open = mx.breaker_open;
+    }
+  });
+  if (result.failed) return;
+  SpinLockAcquire(&shared_queue->mx_stats_lock);
+  memcpy(shared_queue->mx_stats, mx_stats_copy, sizeof(MxStatsPod) * count);
+  shared_queue->mx_stats_count = count;
+  shared_queue->mx_stats_at = GetCurrentTimestamp();
+  SpinLockRelease(&shared_queue->mx_stats_lock);
+  stats_published_at = GetCurrentTimestamp();
+}
+
 // While switched off the worker holds no database connection, so the
 // database can be dropped; it connects once switched on again.
 void wait_until_enabled() {
@@ -209,5 +237,7 @@ void mailsentry_worker_main(Datum) {
 
     take_new_requests();
     deliver_answers();
+    if (TimestampDifferenceExceeds(stats_published_at, GetCurrentTimestamp(), 1000))
+      publish_mx_stats();
   }
 }
