@@ -33,10 +33,11 @@ class TtlLruCache {
     return entry->value;
   }
 
-  // Stores value for ttl; a zero ttl or capacity stores nothing.
-  void put(const std::string& key, Value value, std::chrono::seconds ttl,
+  // Stores value for ttl; a zero ttl or capacity stores nothing. The ttl is
+  // the clock's own duration so that restored answers keep sub-second rests.
+  void put(const std::string& key, Value value, typename Clock::duration ttl,
            typename Clock::time_point now) {
-    if (capacity_ == 0 || ttl <= std::chrono::seconds::zero()) return;
+    if (capacity_ == 0 || ttl <= Clock::duration::zero()) return;
     const auto expires_at = now + ttl;
     auto found = index_.find(key);
     if (found != index_.end()) {

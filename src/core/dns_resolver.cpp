@@ -408,6 +408,26 @@ struct DnsResolver::Impl {
     }
   }
 
+  void seed_mx(const std::string& domain, MxAnswer answer, std::chrono::milliseconds ttl) {
+    using Clock = std::chrono::steady_clock;
+    Clock::duration cap = kMaxCacheTtl;
+    switch (answer.status) {
+      case DnsStatus::ok:
+        if (answer.hosts.empty() && !answer.null_mx) return;  // says nothing usable
+        break;
+      case DnsStatus::no_such_domain:
+      case DnsStatus::no_data:
+        // negative_ttl 0 means "always ask again": a restored answer obeys it too.
+        cap = clamp_ttl(options.negative_ttl);
+        break;
+      case DnsStatus::inconclusive:
+        return;
+    }
+    answer.error.clear();
+    answer.from_cache = false;
+    cache.put("MX " + domain, std::move(answer), std::min<Clock::duration>(ttl, cap), Clock::now());
+  }
+
   // One A or AAAA query. The callback gets a cancelled lookup when the channel
   // goes away; it must then touch nothing but what it captured.
   void query_addresses_of_type(const std::string& name, int type, AddressLookupDone done) {
@@ -619,6 +639,22 @@ void DnsResolver::resolve_a(std::string name, std::function<void(AddressAnswer)>
                                   [impl = impl_.get(), name = std::move(normalised)](auto done) {
                                     impl->start_a(name, std::move(done));
                                   });
+}
+
+void DnsResolver::seed_mx(std::string domain, MxAnswer answer, std::chrono::milliseconds ttl) {
+  std::string name = normalise_name(domain);
+  if (name.empty()) return;
+  // Same shape as a fetched answer: normalised hosts in preference order.
+  for (MxHost& host : answer.hosts) host.host = normalise_name(host.host);
+  answer.hosts.erase(std::remove_if(answer.hosts.begin(), answer.hosts.end(),
+                                    [](const MxHost& host) { return host.host.empty(); }),
+                     answer.hosts.end());
+  std::stable_sort(answer.hosts.begin(), answer.hosts.end(),
+                   [](const MxHost& a, const MxHost& b) { return a.preference < b.preference; });
+  asio::dispatch(impl_->io, [impl = impl_.get(), alive = std::weak_ptr<char>(impl_->alive),
+                             name = std::move(name), answer = std::move(answer), ttl]() mutable {
+    if (!alive.expired()) impl->seed_mx(name, std::move(answer), ttl);
+  });
 }
 
 void DnsResolver::reconfigure(DnsOptions options) {

@@ -83,7 +83,15 @@ class DnsResolver {
   // A records only: DNS blocklist lookups ("example.com.dbl.example.net").
   void resolve_a(std::string name, std::function<void(AddressAnswer)> done);
 
-  // New servers or timeouts; drops the cache and cancels pending queries.
+  // Caches `answer` for `domain` as if it had just arrived, for `ttl` (capped
+  // as fetched answers are: a day, negative ones by negative_ttl), so that
+  // lookups meanwhile send no query: facts restored after a restart. An
+  // inconclusive answer, an ok one without hosts or null MX, or a ttl of zero
+  // or less stores nothing. Any thread; applied on the io_context thread.
+  void seed_mx(std::string domain, MxAnswer answer, std::chrono::milliseconds ttl);
+
+  // New servers or timeouts; drops the cache (seeded answers too) and cancels
+  // pending queries.
   void reconfigure(DnsOptions options);
 
   struct Stats {

@@ -2,6 +2,7 @@
 // for TLDs without RDAP; rate limited per registry server, cached per domain.
 #include "domain_age.hpp"
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
@@ -135,6 +136,18 @@ struct DomainAgeLookup::Impl : std::enable_shared_from_this<DomainAgeLookup::Imp
       cache[domain] = CacheEntry{result, Clock::now() + ttl};
     }
     deliver(domain, std::move(result));
+  }
+
+  void remember(std::string_view registrable_domain, int created_days,
+                std::chrono::milliseconds ttl) {
+    const std::string domain = normalize_domain(registrable_domain);
+    const Clock::duration kept = std::min<Clock::duration>(ttl, options.cache_ttl);
+    if (domain.empty() || kept <= Clock::duration::zero()) return;
+    DomainAgeResult result;
+    result.created_days = created_days;
+    result.source = "restored";
+    if (cache.size() >= kCacheCapacity && cache.count(domain) == 0) evict_from_cache();
+    cache[domain] = CacheEntry{std::move(result), Clock::now() + kept};
   }
 
   void deliver(const std::string& key, const DomainAgeResult& result) {
@@ -386,6 +399,11 @@ DomainAgeLookup::~DomainAgeLookup() {
 void DomainAgeLookup::lookup(std::string registrable_domain,
                              std::function<void(DomainAgeResult)> done) {
   impl_->lookup(std::move(registrable_domain), std::move(done));
+}
+
+void DomainAgeLookup::remember(std::string registrable_domain, int created_days,
+                               std::chrono::milliseconds ttl) {
+  impl_->remember(registrable_domain, created_days, ttl);
 }
 
 void DomainAgeLookup::set_options(DomainAgeOptions options) {

@@ -33,7 +33,7 @@ struct DomainAgeOptions {
 
 struct DomainAgeResult {
   std::optional<int> created_days;  // days since 1970-01-01
-  std::string source;               // "rdap" | "whois" | ""
+  std::string source;               // "rdap" | "whois" | "restored" | ""
   std::string warning;              // why there is no date, when there is none
 };
 
@@ -48,6 +48,11 @@ class DomainAgeLookup {
   // `done` runs exactly once, from an io_context handler (or the destructor);
   // call lookup(), set_options() and the destructor on the io_context thread.
   void lookup(std::string registrable_domain, std::function<void(DomainAgeResult)> done);
+  // Caches a creation date known from elsewhere (facts restored after a
+  // restart) for `ttl`, at most options.cache_ttl; lookups meanwhile ask no
+  // registry. A ttl of zero or less or an invalid domain stores nothing.
+  // On the io_context thread, like lookup().
+  void remember(std::string registrable_domain, int created_days, std::chrono::milliseconds ttl);
   // Also re-reads the bootstrap file (so a refreshed dns.json is picked up)
   // and forgets cached failures.
   void set_options(DomainAgeOptions options);

@@ -3,17 +3,23 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <future>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
+#include <tuple>
 
 namespace mailsentry {
 
@@ -61,6 +67,10 @@ class AllSignalsBlocked {
 }  // namespace
 
 struct NetworkEngine::Impl {
+  // Identical requests share one verification; the rest of a request follows
+  // from these (domain, registrable domain) or is per-session tuning.
+  using RequestKey = std::tuple<std::string, Depth, bool>;  // address, depth, mx_only
+
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   NetworkEngineConfig config;
@@ -72,6 +82,7 @@ struct NetworkEngine::Impl {
   EventFd completions_ready;
   std::mutex completions_mutex;
   std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
+  std::map<RequestKey, std::vector<std::uint64_t>> in_flight;  // I/O thread only: tags waiting
   std::atomic<std::uint64_t> submitted{0};
   std::atomic<std::uint64_t> completed{0};
   std::thread thread;
@@ -100,13 +111,50 @@ struct NetworkEngine::Impl {
     }
   }
 
-  void complete(std::uint64_t tag, NetworkFacts facts) {
+  void start(std::uint64_t tag, NetworkRequest request) {
+    RequestKey key{request.address, request.depth, request.mx_only};
+    auto [running, first] = in_flight.try_emplace(key);
+    running->second.push_back(tag);
+    if (!first) return;  // joined the identical verification under way
+    try {
+      verifier->verify(std::move(request),
+                       [this, key](NetworkFacts facts) { finish(key, std::move(facts)); });
+    } catch (...) {
+      in_flight.erase(key);  // else later identical requests would wait on it forever
+      throw;
+    }
+  }
+
+  void finish(const RequestKey& key, NetworkFacts facts) {
+    auto running = in_flight.find(key);
+    if (running == in_flight.end()) return;
+    const std::vector<std::uint64_t> tags = std::move(running->second);
+    in_flight.erase(running);
     {
       std::lock_guard<std::mutex> lock(completions_mutex);
-      completions.emplace_back(tag, std::move(facts));
+      for (std::size_t i = 0; i + 1 < tags.size(); ++i) completions.emplace_back(tags[i], facts);
+      completions.emplace_back(tags.back(), std::move(facts));
     }
-    completed.fetch_add(1, std::memory_order_relaxed);
+    completed.fetch_add(tags.size(), std::memory_order_relaxed);
     completions_ready.signal();
+  }
+
+  void restore(const KnownDomainFacts& known) {
+    if (known.domain.empty()) return;
+    if (known.mx) {
+      if (std::optional<MxAnswer> answer = mx_answer_from_facts(known.domain, *known.mx))
+        dns->seed_mx(known.domain, std::move(*answer), known.mx->valid_for);
+    }
+    // The memory's own setting bounds restored answers too (0 turns it off).
+    // The prober posts this; it still lands before any later probe, which
+    // always waits for a posted MX answer first.
+    const auto catch_all_ttl = std::min(known.catch_all_valid_for, config.smtp.catch_all_memory);
+    if (known.catch_all && catch_all_ttl > std::chrono::milliseconds::zero())
+      smtp->remember_catch_all(known.domain, *known.catch_all, catch_all_ttl);
+    if (known.domain_created_days && !known.registrable_domain.empty()) {
+      domain_age->remember(known.registrable_domain, *known.domain_created_days,
+                           known.domain_age_valid_for);
+    }
   }
 };
 
@@ -140,10 +188,14 @@ NetworkEngine::~NetworkEngine() {
 void NetworkEngine::submit(std::uint64_t tag, NetworkRequest request) {
   impl_->submitted.fetch_add(1, std::memory_order_relaxed);
   asio::post(impl_->io, [impl = impl_.get(), tag, request = std::move(request)]() mutable {
+    if (impl->verifier) impl->start(tag, std::move(request));
+  });
+}
+
+void NetworkEngine::restore(std::vector<KnownDomainFacts> facts) {
+  asio::post(impl_->io, [impl = impl_.get(), facts = std::move(facts)] {
     if (!impl->verifier) return;
-    impl->verifier->verify(std::move(request), [impl, tag](NetworkFacts facts) {
-      impl->complete(tag, std::move(facts));
-    });
+    for (const KnownDomainFacts& known : facts) impl->restore(known);
   });
 }
 

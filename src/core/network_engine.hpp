@@ -11,6 +11,7 @@
 
 #include "dns_resolver.hpp"
 #include "domain_age.hpp"
+#include "known_domain_facts.hpp"
 #include "network_facts.hpp"
 #include "network_verifier.hpp"
 #include "smtp_prober.hpp"
@@ -34,8 +35,14 @@ class NetworkEngine {
   NetworkEngine(const NetworkEngine&) = delete;
   NetworkEngine& operator=(const NetworkEngine&) = delete;
 
-  // Thread-safe. The completion carries `tag` back.
+  // Thread-safe. The completion carries `tag` back. While an identical
+  // request (same address, depth and mx_only) is in flight, `tag` joins it
+  // instead of verifying again, and gets a copy of the same facts.
   void submit(std::uint64_t tag, NetworkRequest request);
+  // Thread-safe. Seeds the caches with facts persisted before a restart, so
+  // verifications use them, without network traffic, until they expire.
+  // Ordered with submit(): requests submitted afterwards see them.
+  void restore(std::vector<KnownDomainFacts> facts);
   void reconfigure(NetworkEngineConfig config);
 
   // Readable while completions wait; take_completions() drains it.

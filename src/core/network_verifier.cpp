@@ -108,6 +108,26 @@ void record_probe(const ProbeResult& result, NetworkFacts& facts) {
 
 }  // namespace
 
+std::optional<MxAnswer> mx_answer_from_facts(std::string_view domain,
+                                             const KnownDomainFacts::Mx& mx) {
+  if (!mx.mx_found) return std::nullopt;
+  MxAnswer answer;
+  if (!*mx.mx_found) {
+    answer.status = DnsStatus::no_data;
+    return answer;
+  }
+  answer.status = DnsStatus::ok;
+  answer.implicit_mx = mx.implicit_mx;
+  // Only the order matters to the prober; the preferences just keep it.
+  for (const std::string& host : mx.mx_records) {
+    answer.hosts.push_back(MxHost{static_cast<int>(answer.hosts.size()), host});
+  }
+  if (answer.hosts.empty() && mx.implicit_mx)
+    answer.hosts.push_back(MxHost{0, std::string(domain)});
+  if (answer.hosts.empty()) return std::nullopt;
+  return answer;
+}
+
 NetworkVerifier::NetworkVerifier(DnsResolver& dns, SmtpProber& smtp, DomainAgeLookup& domain_age,
                                  NetworkOptions options)
     : dns_(dns), smtp_(smtp), domain_age_(domain_age), options_(std::move(options)) {}

@@ -6,11 +6,14 @@
 #include <asio/io_context.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dns_resolver.hpp"
 #include "domain_age.hpp"
+#include "known_domain_facts.hpp"
 #include "network_facts.hpp"
 #include "smtp_prober.hpp"
 
@@ -46,6 +49,13 @@ struct NetworkOptions {
 
 // True when `host` matches `pattern`: exact, or "*.suffix" for any subdomain.
 bool mx_pattern_matches(std::string_view pattern, std::string_view host);
+
+// The MX answer that persisted facts describe, the inverse of how verify()
+// reports one, so a restored answer yields the same NetworkFacts. Nothing
+// when they say nothing usable (inconclusive, or mail without a host). A
+// negative answer comes back as no_data: the facts do not say which kind.
+std::optional<MxAnswer> mx_answer_from_facts(std::string_view domain,
+                                             const KnownDomainFacts::Mx& mx);
 
 class NetworkVerifier {
  public:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <asio/post.hpp>
+#include <limits>
 #include <utility>
 
 namespace mailsentry {
@@ -417,6 +418,17 @@ void SmtpPool::back_off(const std::string& host) {
 
 void SmtpPool::count_probe(const std::string& host) { ++hosts_[host].probes; }
 
+void SmtpPool::set_queued(const std::string& host, std::size_t jobs) {
+  const auto found = hosts_.find(host);
+  if (found == hosts_.end() && jobs == 0) return;
+  HostState& state = found == hosts_.end() ? hosts_[host] : found->second;
+  const bool emptied_or_started = (state.queued == 0) != (jobs == 0);
+  state.queued = jobs;
+  // Every acquire and release refreshes the figures; between them only a
+  // queue that empties or starts needs to show at once.
+  if (emptied_or_started) refresh_stats();
+}
+
 void SmtpPool::close_opening_sessions() {
   std::vector<std::weak_ptr<SmtpSession>> opening;
   opening.swap(opening_);
@@ -459,8 +471,7 @@ void SmtpPool::refresh_stats() {
     stats.host = host;
     stats.sessions_open = state.sessions;
     stats.queued =
-        static_cast<int>(std::count_if(waiters_.begin(), waiters_.end(),
-                                       [&](const Waiter& waiter) { return waiter.host == host; }));
+        static_cast<int>(std::min<std::size_t>(state.queued, std::numeric_limits<int>::max()));
     stats.probes = state.probes;
     stats.timeouts = state.timeouts;
     stats.errors = state.errors;

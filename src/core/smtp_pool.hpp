@@ -70,6 +70,8 @@ class SmtpPool : public std::enable_shared_from_this<SmtpPool> {
   void record_failure(const std::string& host, bool timeout);
   void back_off(const std::string& host);  // after a 421
   void count_probe(const std::string& host);
+  // Probes waiting for a session to `host` in the prober (MxStats::queued).
+  void set_queued(const std::string& host, std::size_t jobs);
 
   // QUITs idle sessions, fails queued requests; later leases are refused.
   void shutdown();
@@ -94,6 +96,7 @@ class SmtpPool : public std::enable_shared_from_this<SmtpPool> {
     std::uint64_t probes = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t errors = 0;
+    std::size_t queued = 0;  // set_queued()
   };
 
   void pump();

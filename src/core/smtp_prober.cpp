@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <deque>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "catch_all_memory.hpp"
+#include "smtp_batch.hpp"
 #include "smtp_pool.hpp"
 #include "smtp_reply.hpp"
 #include "smtp_session.hpp"
@@ -19,6 +22,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kProbeLocalPartLength = 24;
+// How often one job asks for its domain's catch-all probe after its own
+// "exists" answer (the probe it relied on failed, or did not fit its batch).
+constexpr int kMaxProbeRequests = 2;
 
 std::string lower_host(std::string host) {
   for (char& c : host) {
@@ -43,35 +49,71 @@ std::string schedule_text(const std::vector<std::chrono::milliseconds>& timeouts
   return text + " ms";
 }
 
+// One address being probed. At any moment it is in one place only: a host
+// queue, a batch, its domain's list of jobs waiting for a catch-all answer,
+// a retry timer, or finished.
 struct ProbeJob {
   std::uint64_t id = 0;
   ProbeRequest request;
   std::function<void(ProbeResult)> done;
   ProbeResult result;
+  std::string domain;              // lower-case; "" leaves catch-all unchecked
   std::vector<std::string> hosts;  // lower-case, preference order
   std::vector<bool> host_unusable;
   std::vector<std::chrono::milliseconds> timeouts;
   std::size_t attempt = 0;
   std::size_t next_host = 0;
-  std::string catch_all_probe;  // the recipient that cannot exist
-  bool check_catch_all = false;
+  std::size_t host_index = 0;       // the host of the current attempt
+  std::optional<SmtpReply> answer;  // its own RCPT reply, once there is one
+  bool awaiting_catch_all = false;  // its domain's catch-all status is still wanted
+  bool distrust_memory = false;     // a depth retry wants a fresh probe, not the memory
+  bool catch_all_seen_now = false;  // a probe for this job just found a catch-all
+  int probe_requests = 0;
   bool depth_retry_done = false;
   bool stale_retry_used = false;
   bool finished = false;
-  std::shared_ptr<SmtpSession> session;  // during a transaction
   std::unique_ptr<asio::steady_timer> retry_timer;
 
+  const std::string& host() const { return hosts[host_index]; }
+  std::chrono::milliseconds step_timeout() const {
+    return timeouts[std::min(attempt, timeouts.size() - 1)];
+  }
   void warn(std::string warning) {
     if (std::find(result.warnings.begin(), result.warnings.end(), warning) == result.warnings.end())
       result.warnings.push_back(std::move(warning));
   }
-  void add_transcript(std::vector<std::string> lines) {
-    result.transcript.insert(result.transcript.end(), std::make_move_iterator(lines.begin()),
-                             std::make_move_iterator(lines.end()));
+  void add_transcript(const std::vector<std::string>& lines) {
+    result.transcript.insert(result.transcript.end(), lines.begin(), lines.end());
   }
 };
 
 using JobPtr = std::shared_ptr<ProbeJob>;
+
+// One MAIL FROM with the RCPTs of several jobs on one leased session.
+struct Batch {
+  struct Entry {
+    JobPtr job;
+    bool rcpt = false;  // false: the job only carries its domain's probe
+    std::size_t rcpt_index = 0;
+  };
+  std::string host;
+  std::shared_ptr<SmtpSession> session;
+  bool reused = false;
+  bool smtputf8 = false;
+  std::vector<Entry> entries;
+  std::vector<std::pair<std::string, std::size_t>> probes;  // domain, recipient index
+  std::vector<std::string> recipients;
+  std::vector<std::string> transcript;  // the session's opening
+  std::vector<std::string> warnings;    // from the lease, for every job
+};
+
+using BatchPtr = std::shared_ptr<Batch>;
+
+// What a catch-all probe said.
+struct ProbeAnswer {
+  bool replied = false;           // false: the probe got no reply (failure)
+  std::optional<bool> catch_all;  // set when the reply was conclusive
+};
 
 // The prober's state, shared with the handlers through weak pointers so that
 // the SmtpProber can go away with work in flight.
@@ -85,18 +127,45 @@ class ProberCore : public std::enable_shared_from_this<ProberCore> {
 
   void start(ProbeRequest request, std::function<void(ProbeResult)> done);
   void set_options(SmtpOptions options);
+  void remember_catch_all(const std::string& domain, bool catch_all, std::chrono::milliseconds ttl);
   void shutdown();
   std::vector<SmtpProber::MxStats> stats() const { return pool_->stats(); }
 
  private:
+  // Jobs waiting for a session to one MX host.
+  struct HostQueue {
+    std::deque<JobPtr> waiting;  // FIFO
+    int acquiring = 0;           // pool acquisitions not answered yet
+  };
+  // Catch-all probing of one domain: one probe at a time.
+  struct DomainState {
+    int jobs = 0;  // unfinished jobs of the domain: the state lives as long as they do
+    bool probe_in_flight = false;
+    std::string probe_address;   // the same one each time (greylisting servers)
+    std::vector<JobPtr> parked;  // answered "exists", waiting for the probe's answer
+  };
+
   void run_attempt(const JobPtr& job);
-  void on_lease(const JobPtr& job, std::size_t host_index, SessionLease lease);
-  void on_transaction(const JobPtr& job, std::size_t host_index, bool reused,
-                      TransactionResult transaction);
-  void evaluate(const JobPtr& job, std::size_t host_index, const SmtpReply& reply,
-                const SmtpReply* catch_all_reply);
-  void next_attempt(const JobPtr& job, std::size_t failed_host_index);
+  void next_attempt(const JobPtr& job);
+  void enqueue(const JobPtr& job, bool front);
+  void pump_host(const std::string& host);
+  void on_lease(const std::string& host, SessionLease lease);
+  void on_lease_problem(const std::string& host, SessionLease lease);
+  void refuse_smtputf8(const std::string& host);
+  BatchPtr take_batch(const std::string& host, int budget);
+  void run_batch(const BatchPtr& batch);
+  void on_batch_done(const BatchPtr& batch, TransactionResult transaction);
+  void fail_batch(const BatchPtr& batch, const std::string& warning);
+  void accept_answer(const JobPtr& job, const SmtpReply& reply);
+  ProbeAnswer record_probe(const std::string& domain, const SmtpReply* reply);
+  void end_probes(const BatchPtr& batch);
+  void release_parked(const std::string& domain, const ProbeAnswer& answer);
+  void apply_probe_answer(ProbeJob& job, const ProbeAnswer& answer);
+  void refresh_catch_all(ProbeJob& job);
+  void conclude(const JobPtr& job);
   void finish(const JobPtr& job);
+  void forget_domain_if_idle(const std::string& domain);
+  const std::string& probe_address(const std::string& domain);
   std::string random_local_part();
 
   asio::io_context& io_;
@@ -104,6 +173,9 @@ class ProberCore : public std::enable_shared_from_this<ProberCore> {
   std::shared_ptr<SmtpPool> pool_;
   CatchAllMemory catch_all_memory_;
   std::unordered_map<std::uint64_t, JobPtr> jobs_;
+  std::unordered_map<std::string, HostQueue> queues_;
+  std::unordered_map<std::string, DomainState> domains_;
+  std::unordered_set<BatchPtr> active_;  // transactions in flight (closed at shutdown)
   std::uint64_t next_job_id_ = 1;
   bool shut_down_ = false;
   std::mt19937_64 random_;
@@ -117,7 +189,15 @@ std::string ProberCore::random_local_part() {
   return local;
 }
 
+const std::string& ProberCore::probe_address(const std::string& domain) {
+  DomainState& state = domains_[domain];
+  if (state.probe_address.empty()) state.probe_address = random_local_part() + "@" + domain;
+  return state.probe_address;
+}
+
 }  // namespace
+
+// ------------------------------------------------------------- jobs ---
 
 void ProberCore::start(ProbeRequest request, std::function<void(ProbeResult)> done) {
   auto job = std::make_shared<ProbeJob>();
@@ -144,11 +224,20 @@ void ProberCore::start(ProbeRequest request, std::function<void(ProbeResult)> do
     finish(job);
     return;
   }
-  const std::string domain = domain_of(job->request);
-  job->result.catch_all = catch_all_memory_.recall(domain, Clock::now());
-  if (!job->result.catch_all && !domain.empty()) {
-    job->check_catch_all = true;
-    job->catch_all_probe = random_local_part() + "@" + domain;
+  // A line break would smuggle in a command of its own, and would break the
+  // transaction of every job batched with this one.
+  const std::string_view forbidden("\r\n\0", 3);
+  if (job->request.recipient.find_first_of(forbidden) != std::string::npos ||
+      job->request.domain.find_first_of(forbidden) != std::string::npos) {
+    job->warn("refusing to probe an address containing a line break");
+    finish(job);
+    return;
+  }
+  job->domain = domain_of(job->request);
+  if (!job->domain.empty()) {
+    ++domains_[job->domain].jobs;
+    job->result.catch_all = catch_all_memory_.recall(job->domain, Clock::now());
+    job->awaiting_catch_all = !job->result.catch_all;
   }
   run_attempt(job);
 }
@@ -182,200 +271,498 @@ void ProberCore::run_attempt(const JobPtr& job) {
     finish(job);  // every MX host is unusable; the warnings say why
     return;
   }
-  const std::string& host = job->hosts[*chosen];
-  pool_->count_probe(host);
-  const int recipients = job->check_catch_all ? 2 : 1;
-  std::weak_ptr<ProberCore> weak = shared_from_this();
-  pool_->acquire(host, recipients, job->timeouts[job->attempt],
-                 [weak, job, index = *chosen](SessionLease lease) {
-                   if (const auto self = weak.lock()) {
-                     self->on_lease(job, index, std::move(lease));
-                   } else if (lease.session) {
-                     lease.session->close();
-                   }
-                 });
+  job->host_index = *chosen;
+  job->answer.reset();
+  pool_->count_probe(job->host());
+  enqueue(job, false);
 }
 
-void ProberCore::next_attempt(const JobPtr& job, std::size_t failed_host_index) {
+void ProberCore::next_attempt(const JobPtr& job) {
   ++job->attempt;
-  job->next_host = failed_host_index + 1;  // the next MX first, if there is one
+  job->next_host = job->host_index + 1;  // the next MX first, if there is one
   run_attempt(job);
 }
 
-void ProberCore::on_lease(const JobPtr& job, std::size_t host_index, SessionLease lease) {
-  const std::string& host = job->hosts[host_index];
-  if (job->finished) {
+// ------------------------------------------------------ host queues ---
+
+void ProberCore::enqueue(const JobPtr& job, bool front) {
+  const std::string host = job->host();
+  std::deque<JobPtr>& waiting = queues_[host].waiting;
+  if (front) {
+    waiting.push_front(job);  // it has waited longest
+  } else {
+    waiting.push_back(job);
+  }
+  pump_host(host);
+}
+
+void ProberCore::pump_host(const std::string& host) {
+  const auto found = queues_.find(host);
+  if (found == queues_.end()) {
+    pool_->set_queued(host, 0);
+    return;
+  }
+  HostQueue& queue = found->second;
+  pool_->set_queued(host, queue.waiting.size());
+  if (!shut_down_ && !queue.waiting.empty()) {
+    // One session per batch's worth of waiting jobs, up to the per-MX limit:
+    // more acquisitions would only open sessions that find nothing to do.
+    const SmtpOptions& options = pool_->options();
+    const std::size_t per_batch = static_cast<std::size_t>(std::max(
+        1, std::min(options.max_recipients_per_session, options.max_rejections_per_session)));
+    const std::size_t wanted = std::min<std::size_t>(
+        (queue.waiting.size() + per_batch - 1) / per_batch,
+        static_cast<std::size_t>(std::max(1, options.max_connections_per_mx)));
+    std::weak_ptr<ProberCore> weak = shared_from_this();
+    while (static_cast<std::size_t>(queue.acquiring) < wanted) {
+      ++queue.acquiring;
+      pool_->acquire(host, 1, queue.waiting.front()->step_timeout(),
+                     [weak, host](SessionLease lease) {
+                       if (const auto self = weak.lock()) {
+                         self->on_lease(host, std::move(lease));
+                       } else if (lease.session) {
+                         lease.session->close();
+                       }
+                     });
+    }
+  }
+  if (queue.waiting.empty() && queue.acquiring == 0) queues_.erase(found);
+}
+
+void ProberCore::on_lease(const std::string& host, SessionLease lease) {
+  const auto found = queues_.find(host);
+  if (found != queues_.end() && found->second.acquiring > 0) --found->second.acquiring;
+  if (shut_down_) {
     if (lease.session) pool_->release(host, lease.session);
     return;
   }
-  job->add_transcript(std::move(lease.transcript));
-  for (std::string& warning : lease.warnings) job->warn(std::move(warning));
-
-  switch (lease.problem) {
-    case LeaseProblem::none:
-      break;
-    case LeaseProblem::shut_down:
-      job->warn("prober shut down");
-      finish(job);
-      return;
-    case LeaseProblem::unavailable:
-    case LeaseProblem::resolution_failed:
-    case LeaseProblem::policy_refused:
-      // This MX cannot be used at all: try the others without using up an attempt.
-      job->host_unusable[host_index] = true;
-      run_attempt(job);
-      return;
-    case LeaseProblem::session_failed: {
-      const OpenResult& open = lease.open;
-      job->warn(host + ": " + open.detail);
-      switch (open.failure) {
-        case SessionFailure::timeout:
-        case SessionFailure::connection_error:
-          pool_->record_failure(host, open.failure == SessionFailure::timeout);
-          next_attempt(job, host_index);
-          return;
-        case SessionFailure::refused_greeting:
-          pool_->record_failure(host, false);
-          if (open.reply && open.reply->code == 421) pool_->back_off(host);
-          break;
-        case SessionFailure::aborted:
-          job->warn("prober shut down");
-          break;
-        default:
-          pool_->record_success(host);  // it answered: not a dead host
-          break;
-      }
-      job->result.mx_host = host;
-      if (open.reply) {
-        job->result.enhanced_code = open.reply->enhanced;
-        job->result.message = clean_reply_text(open.reply->text());
-      }
-      finish(job);
-      return;
-    }
+  if (lease.problem != LeaseProblem::none) {
+    on_lease_problem(host, std::move(lease));
+    pump_host(host);
+    return;
   }
-
   std::shared_ptr<SmtpSession> session = std::move(lease.session);
   if (!lease.reused) pool_->record_success(host);
-  if (job->request.needs_smtputf8 && !session->capabilities().smtputf8) {
-    job->warn("SMTPUTF8 needed for " + job->request.recipient + " but not offered by " + host);
-    job->result.mx_host = host;
-    pool_->release(host, session);
-    finish(job);
+  if (!session->capabilities().smtputf8) refuse_smtputf8(host);
+  const SmtpOptions& options = pool_->options();
+  const int budget = std::min(options.max_recipients_per_session - session->recipients_sent(),
+                              options.max_rejections_per_session - session->rejections());
+  BatchPtr batch = take_batch(host, budget);
+  if (batch->entries.empty()) {
+    pool_->release(host, session);  // nobody waits for this host (any more)
+    pump_host(host);
     return;
   }
-  std::vector<std::string> recipients{job->request.recipient};
-  if (job->check_catch_all) recipients.push_back(job->catch_all_probe);
-  job->session = session;
-  std::weak_ptr<ProberCore> weak = shared_from_this();
-  const bool reused = lease.reused;
-  session->transact(std::move(recipients), job->request.needs_smtputf8, job->timeouts[job->attempt],
-                    [weak, job, host_index, reused](TransactionResult transaction) {
-                      if (const auto self = weak.lock()) {
-                        self->on_transaction(job, host_index, reused, std::move(transaction));
-                      } else if (job->session) {
-                        job->session->close();
-                      }
-                    });
+  batch->session = std::move(session);
+  batch->reused = lease.reused;
+  batch->transcript = std::move(lease.transcript);
+  batch->warnings = std::move(lease.warnings);
+  run_batch(batch);
+  pump_host(host);
 }
 
-void ProberCore::on_transaction(const JobPtr& job, std::size_t host_index, bool reused,
-                                TransactionResult transaction) {
-  const std::string& host = job->hosts[host_index];
-  std::shared_ptr<SmtpSession> session = std::move(job->session);
-  job->session = nullptr;
-  if (session) {
-    job->add_transcript(session->take_transcript());
-    pool_->release(host, session);
-  }
-  if (job->finished) return;
-
-  switch (transaction.failure) {
-    case SessionFailure::none:
-      break;
-    case SessionFailure::timeout:
-    case SessionFailure::connection_error:
-      if (reused && transaction.failure == SessionFailure::connection_error &&
-          !job->stale_retry_used) {
-        // An idle session the server had already dropped: not the MX's fault.
-        job->stale_retry_used = true;
+void ProberCore::on_lease_problem(const std::string& host, SessionLease lease) {
+  if (lease.problem != LeaseProblem::session_failed) {
+    // Shut down, or the host cannot be used at all (breaker, 421 back-off,
+    // no address, refused by policy): every job waiting for it is concerned.
+    std::deque<JobPtr> waiting;
+    const auto found = queues_.find(host);
+    if (found != queues_.end()) waiting.swap(found->second.waiting);
+    for (const JobPtr& job : waiting) {
+      if (job->finished) continue;
+      job->add_transcript(lease.transcript);
+      for (const std::string& warning : lease.warnings) job->warn(warning);
+      if (lease.problem == LeaseProblem::shut_down) {
+        job->warn("prober shut down");
+        finish(job);
+      } else if (job->answer) {
+        job->awaiting_catch_all = false;  // only its catch-all probe was pending
+        conclude(job);
+      } else {
+        job->host_unusable[job->host_index] = true;  // no attempt used up
         run_attempt(job);
-        return;
       }
-      job->warn(host + ": " + transaction.detail);
-      pool_->record_failure(host, transaction.failure == SessionFailure::timeout);
-      next_attempt(job, host_index);
-      return;
-    case SessionFailure::aborted:
-      job->warn("prober shut down");
-      finish(job);
-      return;
-    default:
-      job->warn(host + ": " + std::string(describe(transaction.failure)) + ": " +
-                transaction.detail);
-      job->result.mx_host = host;
-      finish(job);
-      return;
-  }
-
-  job->result.mx_host = host;
-  if (!transaction.mail_reply) {
-    job->warn(host + ": no reply to MAIL FROM");
-    finish(job);
+    }
     return;
   }
-  const SmtpReply& mail = *transaction.mail_reply;
-  if (mail.code / 100 != 2) {
+  // Connect, greeting, EHLO or STARTTLS failed: it fails the jobs a fresh
+  // session would have carried; the others wait for the next one.
+  const OpenResult& open = lease.open;
+  switch (open.failure) {
+    case SessionFailure::timeout:
+    case SessionFailure::connection_error:
+      pool_->record_failure(host, open.failure == SessionFailure::timeout);
+      break;
+    case SessionFailure::refused_greeting:
+      pool_->record_failure(host, false);
+      if (open.reply && open.reply->code == 421) pool_->back_off(host);
+      break;
+    case SessionFailure::aborted:
+      break;
+    default:
+      pool_->record_success(host);  // it answered: not a dead host
+      break;
+  }
+  const SmtpOptions& options = pool_->options();
+  BatchPtr group = take_batch(
+      host, std::min(options.max_recipients_per_session, options.max_rejections_per_session));
+  for (const Batch::Entry& entry : group->entries) {
+    const JobPtr& job = entry.job;
+    if (job->finished) continue;
+    job->add_transcript(lease.transcript);
+    if (!entry.rcpt) {
+      conclude(job);  // its answer stands; the probe may be asked for again
+      continue;
+    }
+    for (const std::string& warning : lease.warnings) job->warn(warning);
+    job->warn(host + ": " + open.detail);
+    switch (open.failure) {
+      case SessionFailure::timeout:
+      case SessionFailure::connection_error:
+        next_attempt(job);
+        continue;
+      case SessionFailure::aborted:
+        job->warn("prober shut down");
+        break;
+      default:
+        break;
+    }
+    job->result.mx_host = host;
+    if (open.reply) {
+      job->result.enhanced_code = open.reply->enhanced;
+      job->result.message = clean_reply_text(open.reply->text());
+    }
+    finish(job);
+  }
+  end_probes(group);
+}
+
+void ProberCore::refuse_smtputf8(const std::string& host) {
+  const auto found = queues_.find(host);
+  if (found == queues_.end()) return;
+  std::vector<JobPtr> refused;
+  std::deque<JobPtr>& waiting = found->second.waiting;
+  for (auto it = waiting.begin(); it != waiting.end();) {
+    if ((*it)->request.needs_smtputf8 && !(*it)->answer) {
+      refused.push_back(std::move(*it));
+      it = waiting.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const JobPtr& job : refused) {
+    job->warn("SMTPUTF8 needed for " + job->request.recipient + " but not offered by " + host);
+    job->result.mx_host = host;
+    finish(job);
+  }
+}
+
+// ---------------------------------------------------------- batches ---
+
+BatchPtr ProberCore::take_batch(const std::string& host, int budget) {
+  auto batch = std::make_shared<Batch>();
+  batch->host = host;
+  const auto found = queues_.find(host);
+  if (found == queues_.end()) return batch;
+  std::deque<JobPtr>& waiting = found->second.waiting;
+  BatchPlanner planner(budget);
+  std::vector<JobPtr> skipped;   // scanned but left queued, in order
+  std::vector<JobPtr> answered;  // only waited for a catch-all status now known
+  while (!waiting.empty() && !planner.full()) {
+    const JobPtr job = waiting.front();
+    if (job->finished) {
+      waiting.pop_front();
+      continue;
+    }
+    refresh_catch_all(*job);
+    if (job->answer && !job->awaiting_catch_all) {
+      waiting.pop_front();
+      answered.push_back(job);
+      continue;
+    }
+    BatchCandidate candidate;
+    candidate.needs_rcpt = !job->answer;
+    candidate.smtputf8 = job->request.needs_smtputf8;
+    candidate.wants_probe = job->awaiting_catch_all;
+    candidate.domain = job->domain;
+    if (!job->domain.empty()) {
+      const auto domain = domains_.find(job->domain);
+      candidate.probe_in_flight = domain != domains_.end() && domain->second.probe_in_flight;
+    }
+    const BatchTake take = planner.offer(candidate);
+    if (take == BatchTake::stop) break;
+    waiting.pop_front();
+    switch (take) {
+      case BatchTake::skip:
+        skipped.push_back(job);
+        break;
+      case BatchTake::attach:
+        domains_[job->domain].parked.push_back(job);
+        break;
+      default: {
+        Batch::Entry entry{job, take != BatchTake::probe, 0};
+        if (entry.rcpt) {
+          entry.rcpt_index = batch->recipients.size();
+          batch->recipients.push_back(job->request.recipient);
+        }
+        if (take != BatchTake::rcpt) {
+          domains_[job->domain].probe_in_flight = true;
+          batch->probes.emplace_back(job->domain, batch->recipients.size());
+          batch->recipients.push_back(probe_address(job->domain));
+        }
+        batch->entries.push_back(std::move(entry));
+        break;
+      }
+    }
+  }
+  for (auto it = skipped.rbegin(); it != skipped.rend(); ++it) waiting.push_front(*it);
+  batch->smtputf8 = planner.smtputf8();
+  for (const JobPtr& job : answered) conclude(job);
+  return batch;
+}
+
+void ProberCore::run_batch(const BatchPtr& batch) {
+  // The longest step timeout of the batch's attempts: a retried job keeps
+  // the patience its schedule gives it.
+  std::chrono::milliseconds step_timeout{0};
+  for (const Batch::Entry& entry : batch->entries) {
+    if (entry.rcpt) step_timeout = std::max(step_timeout, entry.job->step_timeout());
+  }
+  if (step_timeout.count() == 0) step_timeout = batch->entries.front().job->step_timeout();
+  active_.insert(batch);
+  std::weak_ptr<ProberCore> weak = shared_from_this();
+  batch->session->transact(batch->recipients, batch->smtputf8, step_timeout,
+                           [weak, batch](TransactionResult transaction) {
+                             const auto self = weak.lock();
+                             if (!self) {
+                               batch->session->close();
+                               return;
+                             }
+                             try {
+                               self->on_batch_done(batch, std::move(transaction));
+                             } catch (...) {
+                               self->fail_batch(batch, "internal error");
+                             }
+                           });
+}
+
+void ProberCore::on_batch_done(const BatchPtr& batch, TransactionResult transaction) {
+  active_.erase(batch);
+  const std::string& host = batch->host;
+  std::vector<std::string> transcript = std::move(batch->transcript);
+  for (std::string& line : batch->session->take_transcript()) transcript.push_back(std::move(line));
+  pool_->release(host, batch->session);
+  if (shut_down_) return;  // every job is finished already
+  for (const Batch::Entry& entry : batch->entries) {
+    if (entry.job->finished) continue;
+    entry.job->add_transcript(transcript);
+    for (const std::string& warning : batch->warnings) entry.job->warn(warning);
+  }
+
+  const SessionFailure failure = transaction.failure;
+  if (failure == SessionFailure::aborted) {
+    fail_batch(batch, "prober shut down");
+    return;
+  }
+  const bool mail_accepted = transaction.mail_reply && transaction.mail_reply->code / 100 == 2;
+  if (!mail_accepted && failure == SessionFailure::none) {
+    if (!transaction.mail_reply) {
+      fail_batch(batch, host + ": no reply to MAIL FROM");
+      return;
+    }
+    const SmtpReply& mail = *transaction.mail_reply;
     if (mail.code == 421) {
       pool_->record_failure(host, false);
       pool_->back_off(host);
     }
-    job->warn(host + ": MAIL FROM refused: " + std::to_string(mail.code) +
-              (mail.enhanced.empty() ? "" : " " + mail.enhanced));
-    job->result.enhanced_code = mail.enhanced;
-    job->result.message = clean_reply_text(mail.text());
-    finish(job);
+    for (const Batch::Entry& entry : batch->entries) {
+      if (!entry.rcpt || entry.job->finished) continue;
+      entry.job->result.enhanced_code = mail.enhanced;
+      entry.job->result.message = clean_reply_text(mail.text());
+    }
+    fail_batch(batch, host + ": MAIL FROM refused: " + std::to_string(mail.code) +
+                          (mail.enhanced.empty() ? "" : " " + mail.enhanced));
     return;
   }
-  if (transaction.rcpt_replies.empty()) {
-    job->warn(host + ": no reply to RCPT TO");
-    finish(job);
-    return;
+
+  const std::vector<SmtpReply> no_replies;
+  const std::vector<SmtpReply>& replies = mail_accepted ? transaction.rcpt_replies : no_replies;
+  if (std::any_of(replies.begin(), replies.end(),
+                  [](const SmtpReply& reply) { return reply.code == 421; })) {
+    pool_->record_failure(host, false);  // the server is closing: once per session
+    pool_->back_off(host);
   }
-  const SmtpReply* catch_all_reply =
-      transaction.rcpt_replies.size() > 1 ? &transaction.rcpt_replies[1] : nullptr;
-  evaluate(job, host_index, transaction.rcpt_replies.front(), catch_all_reply);
+  const bool lost =
+      failure == SessionFailure::timeout || failure == SessionFailure::connection_error;
+  // An idle session the server had already dropped: not the MX's fault.
+  const bool stale =
+      batch->reused && failure == SessionFailure::connection_error && replies.empty();
+  if (lost && !stale) pool_->record_failure(host, failure == SessionFailure::timeout);
+  std::string failure_warning;
+  if (lost) {
+    failure_warning = host + ": " + transaction.detail;
+  } else if (failure != SessionFailure::none) {
+    failure_warning = host + ": " + describe(failure) + ": " + transaction.detail;
+  }
+
+  // The probes first: their answers decide the batch's "exists".
+  std::unordered_map<std::string, ProbeAnswer> probe_answers;
+  for (const auto& [domain, index] : batch->probes) {
+    probe_answers[domain] =
+        record_probe(domain, index < replies.size() ? &replies[index] : nullptr);
+  }
+  bool blamed = false;
+  for (const Batch::Entry& entry : batch->entries) {
+    const JobPtr& job = entry.job;
+    if (job->finished) continue;
+    if (entry.rcpt && entry.rcpt_index < replies.size()) {
+      accept_answer(job, replies[entry.rcpt_index]);
+    } else if (entry.rcpt) {
+      if (failure == SessionFailure::none) {
+        // The server stopped answering mid-batch (421): like a lost connection.
+        job->warn(host + ": no reply to RCPT TO");
+        next_attempt(job);
+      } else if (stale && !job->stale_retry_used) {
+        job->stale_retry_used = true;
+        run_attempt(job);
+      } else if (lost) {
+        job->warn(failure_warning);  // each job retries on its own schedule
+        next_attempt(job);
+      } else if (blamed) {
+        run_attempt(job);  // another recipient's reply broke the session, not its own
+      } else {
+        // The first reply missing is the one that went wrong (malformed...).
+        blamed = true;
+        job->warn(failure_warning);
+        job->result.mx_host = host;
+        finish(job);
+      }
+      continue;
+    }
+    const auto answer = probe_answers.find(job->domain);
+    if (answer != probe_answers.end()) apply_probe_answer(*job, answer->second);
+    conclude(job);
+  }
+  for (const auto& [domain, answer] : probe_answers) release_parked(domain, answer);
+  pump_host(host);
 }
 
-void ProberCore::evaluate(const JobPtr& job, std::size_t host_index, const SmtpReply& reply,
-                          const SmtpReply* catch_all_reply) {
-  const std::string& host = job->hosts[host_index];
+// Ends every job of a batch that went wrong without a per-recipient answer.
+void ProberCore::fail_batch(const BatchPtr& batch, const std::string& warning) {
+  active_.erase(batch);
+  for (const Batch::Entry& entry : batch->entries) {
+    const JobPtr& job = entry.job;
+    if (job->finished) continue;
+    if (!entry.rcpt) {
+      conclude(job);  // its own answer stands
+      continue;
+    }
+    job->warn(warning);
+    job->result.mx_host = batch->host;
+    finish(job);
+  }
+  end_probes(batch);
+  pump_host(batch->host);
+}
+
+void ProberCore::accept_answer(const JobPtr& job, const SmtpReply& reply) {
+  const std::string& host = job->host();
   ProbeResult& result = job->result;
   const RcptVerdict verdict = classify_rcpt_reply(reply);
+  job->answer = reply;
+  result.mx_host = host;
   result.code = reply.code;
   result.enhanced_code = reply.enhanced;
   result.message = clean_reply_text(reply.text());
   result.mailbox_full = verdict == RcptVerdict::mailbox_full;
   if (verdict == RcptVerdict::greylisted) result.greylisted = true;
-  if (reply.code == 421) {
-    pool_->record_failure(host, false);
-    pool_->back_off(host);
-  }
+  if (verdict == RcptVerdict::policy_refusal) job->warn(host + ": refused by policy");
+}
 
-  bool catch_all_seen_now = false;
-  if (catch_all_reply) {
-    const RcptVerdict probe_verdict = classify_rcpt_reply(*catch_all_reply);
-    std::optional<bool> catch_all;
-    if (probe_verdict == RcptVerdict::exists) catch_all = true;
-    if (probe_verdict == RcptVerdict::does_not_exist) catch_all = false;
-    if (catch_all) {
-      result.catch_all = catch_all;
-      catch_all_seen_now = *catch_all;
-      catch_all_memory_.remember(domain_of(job->request), *catch_all, Clock::now(), catch_all_ttl_);
-      job->check_catch_all = false;
+// ------------------------------------------------- catch-all probes ---
+
+ProbeAnswer ProberCore::record_probe(const std::string& domain, const SmtpReply* reply) {
+  ProbeAnswer answer;
+  domains_[domain].probe_in_flight = false;
+  if (reply) {
+    answer.replied = true;
+    const RcptVerdict verdict = classify_rcpt_reply(*reply);
+    if (verdict == RcptVerdict::exists) answer.catch_all = true;
+    if (verdict == RcptVerdict::does_not_exist) answer.catch_all = false;
+    if (answer.catch_all)
+      catch_all_memory_.remember(domain, *answer.catch_all, Clock::now(), catch_all_ttl_);
+  }
+  return answer;
+}
+
+// The batch's probes ended without replies: whoever waited may ask again.
+void ProberCore::end_probes(const BatchPtr& batch) {
+  for (const auto& probe : batch->probes) {
+    const ProbeAnswer answer = record_probe(probe.first, nullptr);
+    release_parked(probe.first, answer);
+  }
+}
+
+void ProberCore::release_parked(const std::string& domain, const ProbeAnswer& answer) {
+  const auto found = domains_.find(domain);
+  if (found == domains_.end()) return;
+  std::vector<JobPtr> parked;
+  parked.swap(found->second.parked);
+  for (const JobPtr& job : parked) {
+    if (job->finished) continue;
+    apply_probe_answer(*job, answer);
+    conclude(job);
+  }
+  forget_domain_if_idle(domain);
+}
+
+void ProberCore::apply_probe_answer(ProbeJob& job, const ProbeAnswer& answer) {
+  if (!job.awaiting_catch_all) return;
+  if (answer.catch_all) {
+    job.result.catch_all = answer.catch_all;
+    job.catch_all_seen_now = *answer.catch_all;
+    job.awaiting_catch_all = false;
+    job.distrust_memory = false;
+  } else if (answer.replied) {
+    job.awaiting_catch_all = false;  // an inconclusive reply: the status stays unknown
+  }
+}
+
+void ProberCore::refresh_catch_all(ProbeJob& job) {
+  if (!job.awaiting_catch_all || job.distrust_memory) return;
+  if (const std::optional<bool> known = catch_all_memory_.recall(job.domain, Clock::now())) {
+    job.result.catch_all = known;
+    job.awaiting_catch_all = false;
+  }
+}
+
+// The job has its own answer: finish it, or wait for its domain's catch-all
+// status, or schedule the extended-depth retry.
+void ProberCore::conclude(const JobPtr& job) {
+  if (job->finished) return;
+  if (!job->answer) {
+    run_attempt(job);  // nothing to conclude from: probe it
+    return;
+  }
+  refresh_catch_all(*job);
+  const SmtpReply& reply = *job->answer;
+  const RcptVerdict verdict = classify_rcpt_reply(reply);
+  if (job->awaiting_catch_all && verdict == RcptVerdict::exists) {
+    // A catch-all domain accepts anyone: "exists" needs the domain's status.
+    DomainState& domain = domains_[job->domain];
+    if (domain.probe_in_flight) {
+      domain.parked.push_back(job);
+      return;
     }
+    if (job->probe_requests < kMaxProbeRequests) {
+      ++job->probe_requests;
+      enqueue(job, true);  // to the host that answered, for the probe only
+      return;
+    }
+    job->awaiting_catch_all = false;  // the status stays unknown
   }
 
+  ProbeResult& result = job->result;
   switch (verdict) {
     case RcptVerdict::exists:
     case RcptVerdict::mailbox_full:
@@ -394,10 +781,10 @@ void ProberCore::evaluate(const JobPtr& job, std::size_t host_index, const SmtpR
   // A server that accepts anything says nothing about this mailbox.
   if (result.catch_all.value_or(false) && verdict == RcptVerdict::exists)
     result.outcome = SmtpOutcome::inconclusive;
-  if (verdict == RcptVerdict::policy_refusal) job->warn(host + ": refused by policy");
 
+  const std::string& host = job->host();
   const bool depth_retry = job->request.settings.extended && !job->depth_retry_done &&
-                           (verdict == RcptVerdict::greylisted || catch_all_seen_now);
+                           (verdict == RcptVerdict::greylisted || job->catch_all_seen_now);
   if (!depth_retry) {
     if (verdict == RcptVerdict::greylisted && job->depth_retry_done)
       job->warn(host + ": still deferring after the retry");
@@ -408,9 +795,16 @@ void ProberCore::evaluate(const JobPtr& job, std::size_t host_index, const SmtpR
   const auto delay = job->request.settings.greylist_retry_delay;
   job->warn(std::string(verdict == RcptVerdict::greylisted ? "greylisted" : "catch-all answer") +
             " by " + host + "; probed again after " + std::to_string(delay.count()) + " ms");
-  if (catch_all_seen_now) job->check_catch_all = true;  // same probe address as before
+  if (job->catch_all_seen_now) {
+    job->awaiting_catch_all = true;  // the domain's probe is repeated too
+    job->distrust_memory = true;
+  } else if (!result.catch_all && !job->domain.empty()) {
+    job->awaiting_catch_all = true;  // the probe may answer this time
+  }
+  job->catch_all_seen_now = false;
+  job->probe_requests = 0;
   job->attempt = 0;
-  job->next_host = host_index;  // greylisting is remembered per server
+  job->next_host = job->host_index;  // greylisting is remembered per server
   job->stale_retry_used = false;
   job->retry_timer = std::make_unique<asio::steady_timer>(io_, delay);
   std::weak_ptr<ProberCore> weak = shared_from_this();
@@ -431,6 +825,13 @@ void ProberCore::finish(const JobPtr& job) {
   job->finished = true;
   jobs_.erase(job->id);
   if (job->retry_timer) job->retry_timer->cancel();
+  if (!job->domain.empty()) {
+    const auto domain = domains_.find(job->domain);
+    if (domain != domains_.end()) {
+      --domain->second.jobs;
+      forget_domain_if_idle(job->domain);
+    }
+  }
   if (job->result.outcome == SmtpOutcome::not_attempted)
     job->result.outcome = SmtpOutcome::inconclusive;
   asio::post(io_, [done = std::move(job->done), result = std::move(job->result)]() mutable {
@@ -442,20 +843,42 @@ void ProberCore::finish(const JobPtr& job) {
   });
 }
 
+void ProberCore::forget_domain_if_idle(const std::string& domain) {
+  const auto found = domains_.find(domain);
+  if (found == domains_.end()) return;
+  const DomainState& state = found->second;
+  if (state.jobs <= 0 && !state.probe_in_flight && state.parked.empty()) domains_.erase(found);
+}
+
+// ------------------------------------------------------- the prober ---
+
 void ProberCore::set_options(SmtpOptions options) {
   catch_all_ttl_ = options.catch_all_memory;
   pool_->set_options(std::move(options));
+  // New limits may allow more sessions for the jobs already waiting.
+  std::vector<std::string> hosts;
+  for (const auto& entry : queues_) hosts.push_back(entry.first);
+  for (const std::string& host : hosts) pump_host(host);
+}
+
+void ProberCore::remember_catch_all(const std::string& domain, bool catch_all,
+                                    std::chrono::milliseconds ttl) {
+  catch_all_memory_.remember(lower_host(domain), catch_all, Clock::now(), ttl);
 }
 
 void ProberCore::shutdown() {
   shut_down_ = true;
+  for (const BatchPtr& batch : active_) batch->session->close();  // their handlers find jobs done
+  active_.clear();
+  for (const auto& entry : queues_) pool_->set_queued(entry.first, 0);
+  queues_.clear();
   std::unordered_map<std::uint64_t, JobPtr> jobs;
   jobs.swap(jobs_);
   for (auto& [id, job] : jobs) {
-    if (job->session) job->session->close();
     job->warn("prober shut down");
     finish(job);
   }
+  domains_.clear();
   pool_->shutdown();
 }
 
@@ -492,6 +915,16 @@ void SmtpProber::set_options(SmtpOptions options) {
   asio::post(impl_->io, [core = impl_->core, options = std::move(options)]() mutable {
     try {
       core->set_options(std::move(options));
+    } catch (...) {
+    }
+  });
+}
+
+void SmtpProber::remember_catch_all(std::string domain, bool catch_all,
+                                    std::chrono::milliseconds ttl) {
+  asio::post(impl_->io, [core = impl_->core, domain = std::move(domain), catch_all, ttl] {
+    try {
+      core->remember_catch_all(domain, catch_all, ttl);
     } catch (...) {
     }
   });

@@ -1,6 +1,8 @@
 // SMTP mailbox probing: EHLO/HELO, STARTTLS, MAIL FROM, RCPT TO, RSET, QUIT,
-// never DATA. Sessions are pooled per MX host and reused; catch-all answers
-// are remembered per domain; a circuit breaker protects slow or hostile MXes.
+// never DATA. Sessions are pooled per MX host and reused; probes waiting for
+// the same host share transactions (many RCPTs per MAIL FROM); each domain's
+// catch-all status is probed once and remembered; a circuit breaker protects
+// slow or hostile MXes.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -87,6 +89,9 @@ class SmtpProber {
   // `done` runs on the io_context thread exactly once (also on shutdown).
   void probe(ProbeRequest request, std::function<void(ProbeResult)> done);
   void set_options(SmtpOptions options);
+  // Restores a catch-all answer learnt before (e.g. persisted across a
+  // restart); any thread. Probes of `domain` then skip the catch-all probe.
+  void remember_catch_all(std::string domain, bool catch_all, std::chrono::milliseconds ttl);
   // Closes every session politely (QUIT) and fails pending probes.
   void shutdown();
 

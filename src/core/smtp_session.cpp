@@ -559,12 +559,13 @@ void SmtpSession::finish_transaction(SessionFailure failure, std::string detail,
   // Layout of `replies`: [RSET] MAIL RCPT...
   const bool had_rset = transactions_ > 1;
   const std::size_t offset = had_rset ? 1 : 0;
-  if (had_rset && !replies.empty() && replies.front().code != 250 &&
-      result.failure == SessionFailure::none) {
+  const bool rset_refused = had_rset && !replies.empty() && replies.front().code != 250;
+  if (rset_refused && result.failure == SessionFailure::none) {
     result.failure = SessionFailure::protocol_error;
     result.detail = "RSET refused: " + brief(replies.front());
   }
-  if (offset < replies.size() && result.failure == SessionFailure::none) {
+  // After a failure too: the replies that did come answer their recipients.
+  if (offset < replies.size() && !rset_refused) {
     result.mail_reply = replies[offset];
     if (result.mail_reply->code / 100 == 2) {
       for (std::size_t i = offset + 1;

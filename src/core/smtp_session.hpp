@@ -63,8 +63,8 @@ struct TransactionResult {
   SessionFailure failure = SessionFailure::none;
   std::string detail;
   std::optional<SmtpReply> mail_reply;
-  std::vector<SmtpReply>
-      rcpt_replies;  // in the order of the recipients (may be shorter on failure)
+  // In the order of the recipients; on failure, those answered before it.
+  std::vector<SmtpReply> rcpt_replies;
 };
 
 class SmtpSession : public std::enable_shared_from_this<SmtpSession> {

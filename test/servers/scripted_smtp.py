@@ -16,6 +16,13 @@ event to --transcript:
   capabilities      EHLO keywords, e.g. ["PIPELINING", "STARTTLS", "SMTPUTF8"]
   commands          {"EHLO"|"HELO"|"MAIL"|"RSET"|"STARTTLS"|"QUIT"|...: reply spec}
   delays_ms         {"EHLO"|"MAIL"|"RCPT"|...|"*": ms before replying; -1 = never}
+  reply_timing      when a delay starts counting:
+                      "sequential" (default): once the previous command has been
+                        answered, so pipelined commands wait one after another;
+                      "arrival": when the command arrived, so pipelined commands
+                        overlap (N pipelined RCPTs with 20 ms each are all answered
+                        about 20 ms after they came in). Replies stay in order: a
+                        reply is never sent before the previous command's reply.
   recipients        {"user@example.test": reply spec}  (case-insensitive)
   default_recipient reply spec for unlisted recipients     (default [550, "5.1.1 No such user"])
   catch_all         true: unlisted recipients get [250, "2.1.5 OK"]
@@ -90,6 +97,12 @@ class Server:
         self.tls_context = tls_context
         self.next_conn = 1
         self.greylist_seen = set()
+        # Looked up once per RCPT: a benchmark scenario may list thousands.
+        self.listed = {k.lower(): v for k, v in scenario.get("recipients", {}).items()}
+        timing = scenario.get("reply_timing", "sequential")
+        if timing not in ("sequential", "arrival"):
+            raise ValueError(f"reply_timing must be 'sequential' or 'arrival', not {timing!r}")
+        self.arrival_timing = timing == "arrival"
 
     def delay_for(self, verb):
         delays = self.scenario.get("delays_ms", {})
@@ -103,9 +116,8 @@ class Server:
         if s.get("greylist") and key not in self.greylist_seen:
             self.greylist_seen.add(key)
             return s.get("greylist_reply", [451, "4.7.1 Greylisted, try again later"])
-        listed = {k.lower(): v for k, v in s.get("recipients", {}).items()}
-        if key in listed:
-            return listed[key]
+        if key in self.listed:
+            return self.listed[key]
         if s.get("catch_all"):
             return [250, "2.1.5 OK"]
         return s.get("default_recipient", [550, "5.1.1 No such user"])
@@ -127,6 +139,12 @@ class Server:
             "QUIT": [221, "2.0.0 Bye"],
             "DATA": [554, "5.5.1 No DATA for probes"],
         }.get(verb, [500, "5.5.2 Unknown command"])
+
+    def reply_for(self, verb, line, tls_active):
+        if verb == "RCPT":
+            start, end = line.find("<"), line.rfind(">")
+            return self.recipient_reply(line[start + 1:end] if 0 <= start < end else "")
+        return self.scenario.get("commands", {}).get(verb) or self.default_reply(verb, tls_active)
 
     async def handle(self, reader, writer):
         conn = self.next_conn
@@ -162,49 +180,120 @@ class Server:
                 return
             self.transcript.log(conn, "C", line.decode("utf-8", "replace").rstrip("\r\n"))
 
-    async def converse(self, conn, reader, writer):
+    async def greet(self, conn, writer):
+        """Sends the banner; False when it closes the connection."""
         s = self.scenario
         banner_delay = s.get("banner_delay_ms", 0)
-        if banner_delay < 0:
-            await self.wait_for_eof(conn, reader)
-            return False
         if banner_delay:
             await asyncio.sleep(banner_delay / 1000)
-        if await self.send(conn, writer, s.get("banner", [220, "scripted ESMTP"])):
+        return not await self.send(conn, writer, s.get("banner", [220, "scripted ESMTP"]))
+
+    async def read_command(self, conn, reader):
+        """(line, verb), or None at end of input."""
+        raw = await reader.readline()
+        if not raw:
+            return None
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        self.transcript.log(conn, "C", line)
+        return line, line.split(" ", 1)[0].split(":", 1)[0].upper()
+
+    async def begin_tls(self, conn, writer, verb, spec):
+        if verb == "STARTTLS" and render(spec)[0].startswith(b"220") and self.tls_context:
+            await writer.start_tls(self.tls_context)
+            self.transcript.log(conn, "tls", "established")
+            return True
+        return False
+
+    async def converse(self, conn, reader, writer):
+        if self.scenario.get("banner_delay_ms", 0) < 0:
+            await self.wait_for_eof(conn, reader)
             return False
+        if not await self.greet(conn, writer):
+            return False
+        if self.arrival_timing:
+            return await self.converse_by_arrival(conn, reader, writer)
         tls_active = False
         while True:
-            raw = await reader.readline()
-            if not raw:
+            command = await self.read_command(conn, reader)
+            if command is None:
                 return False
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self.transcript.log(conn, "C", line)
-            verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
+            line, verb = command
             delay = self.delay_for(verb)
             if delay < 0:
                 await self.wait_for_eof(conn, reader)
                 return False
             if delay:
                 await asyncio.sleep(delay / 1000)
-            if verb == "RCPT":
-                start, end = line.find("<"), line.rfind(">")
-                address = line[start + 1:end] if 0 <= start < end else ""
-                spec = self.recipient_reply(address)
-            else:
-                spec = s.get("commands", {}).get(verb) or self.default_reply(verb, tls_active)
+            spec = self.reply_for(verb, line, tls_active)
             if verb == "QUIT":
                 # Logged before the reply: once the client has the 221 the
                 # connection counts as gone.
                 self.transcript.log(conn, "close", "quit")
                 await self.send(conn, writer, spec)
                 return True
-            close = await self.send(conn, writer, spec)
-            if close:
+            if await self.send(conn, writer, spec):
                 return False
-            if verb == "STARTTLS" and render(spec)[0].startswith(b"220") and self.tls_context:
-                await writer.start_tls(self.tls_context)
-                tls_active = True
-                self.transcript.log(conn, "tls", "established")
+            tls_active = await self.begin_tls(conn, writer, verb, spec) or tls_active
+
+    async def converse_by_arrival(self, conn, reader, writer):
+        """reply_timing "arrival": commands are read as they come and each
+        reply is due delays_ms after its command arrived; one writer task
+        sends the replies in order."""
+        loop = asyncio.get_running_loop()
+        outbox = asyncio.Queue()
+        sender = asyncio.ensure_future(self.send_when_due(conn, writer, outbox))
+        tls_active = False
+        try:
+            while True:
+                command = await self.read_command(conn, reader)
+                if command is None:
+                    return False
+                arrived = loop.time()
+                line, verb = command
+                delay = self.delay_for(verb)
+                if delay < 0:
+                    outbox.put_nowait(None)  # replies already due still go out
+                    await self.wait_for_eof(conn, reader)
+                    return False
+                spec = self.reply_for(verb, line, tls_active)
+                # After these the dialogue cannot go on before the reply is out.
+                blocking = verb in ("QUIT", "STARTTLS") or render(spec)[1]
+                sent = loop.create_future() if blocking else None
+                outbox.put_nowait((arrived + delay / 1000, verb, spec, sent))
+                if not blocking:
+                    continue
+                if await sent:  # the reply closed the connection
+                    return verb == "QUIT"
+                tls_active = await self.begin_tls(conn, writer, verb, spec) or tls_active
+        finally:
+            sender.cancel()
+            try:
+                await sender
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def send_when_due(self, conn, writer, outbox):
+        loop = asyncio.get_running_loop()
+        while True:
+            item = await outbox.get()
+            if item is None:
+                return
+            due, verb, spec, sent = item
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                if verb == "QUIT":
+                    self.transcript.log(conn, "close", "quit")
+                close = await self.send(conn, writer, spec) or verb == "QUIT"
+            except (ConnectionError, ssl.SSLError, OSError) as error:
+                if sent and not sent.done():
+                    sent.set_exception(error)
+                return
+            if sent and not sent.done():
+                sent.set_result(close)
+            if close:
+                return
 
 
 async def main():

@@ -386,6 +386,109 @@ TEST(TtlLruCache, ExpiryAndEviction) {
   EXPECT_EQ(cache.size(), 2u);
 }
 
+TEST(TtlLruCache, SubSecondTtl) {
+  using Clock = std::chrono::steady_clock;
+  TtlLruCache<int> cache(4);
+  const auto now = Clock::now();
+  cache.put("short", 1, 200ms, now);
+  EXPECT_EQ(cache.get("short", now + 150ms), 1);
+  EXPECT_FALSE(cache.get("short", now + 250ms).has_value());
+  cache.put("negative", 2, -1s, now);
+  EXPECT_FALSE(cache.get("negative", now).has_value());
+}
+
+// ------------------------------------------------------------- seeding ---
+
+MxAnswer seeded_mx(std::vector<MxHost> hosts) {
+  MxAnswer answer;
+  answer.status = DnsStatus::ok;
+  answer.hosts = std::move(hosts);
+  return answer;
+}
+
+TEST_F(DnsResolverTest, SeededMxAnswersWithoutAQuery) {
+  // dnsmasq calls this name NXDOMAIN: only the seed can make it a mail domain.
+  resolver_->seed_mx("Restored.Test.Example.",
+                     seeded_mx({{20, "B.Mail.Test.Example."}, {10, "a.mail.test.example"}}), 1h);
+  const MxAnswer answer = mx_of(*resolver_, io_, "restored.test.example");
+  ASSERT_EQ(answer.status, DnsStatus::ok) << answer.error;
+  EXPECT_TRUE(answer.from_cache);
+  EXPECT_EQ(host_names(answer),
+            (std::vector<std::string>{"a.mail.test.example", "b.mail.test.example"}));
+  EXPECT_EQ(resolver_->stats().queries, 0u);
+  EXPECT_EQ(resolver_->stats().cache_hits, 1u);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(dnsmasq_.query_count("MX", "restored.test.example"), 0);
+}
+
+TEST_F(DnsResolverTest, SeededNegativeAnswersWithoutAQuery) {
+  // mx.test.example has MX records in DNS; the seeds say otherwise and win.
+  MxAnswer no_data;
+  no_data.status = DnsStatus::no_data;
+  resolver_->seed_mx("mx.test.example", no_data, 1h);
+  MxAnswer nxdomain;
+  nxdomain.status = DnsStatus::no_such_domain;
+  resolver_->seed_mx("dual.test.example", nxdomain, 1h);
+
+  const MxAnswer first = mx_of(*resolver_, io_, "mx.test.example");
+  EXPECT_EQ(first.status, DnsStatus::no_data);
+  EXPECT_TRUE(first.from_cache);
+  EXPECT_FALSE(first.accepts_mail());
+  const MxAnswer second = mx_of(*resolver_, io_, "dual.test.example");
+  EXPECT_EQ(second.status, DnsStatus::no_such_domain);
+  EXPECT_TRUE(second.from_cache);
+  EXPECT_EQ(resolver_->stats().queries, 0u);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(dnsmasq_.query_count("MX", "mx.test.example"), 0);
+  EXPECT_EQ(dnsmasq_.query_count("MX", "dual.test.example"), 0);
+}
+
+TEST_F(DnsResolverTest, SeededNegativeAnswerObeysNegativeTtl) {
+  DnsOptions options = options_for(dnsmasq_.ip(), dnsmasq_.port());
+  options.negative_ttl = 0s;
+  resolver_->reconfigure(options);
+  MxAnswer no_data;
+  no_data.status = DnsStatus::no_data;
+  resolver_->seed_mx("mx.test.example", no_data, 1h);
+  const MxAnswer answer = mx_of(*resolver_, io_, "mx.test.example");
+  EXPECT_FALSE(answer.from_cache);
+  EXPECT_EQ(answer.status, DnsStatus::ok);
+}
+
+TEST_F(DnsResolverTest, UselessOrExpiredSeedsAreIgnored) {
+  resolver_->seed_mx("mx.test.example", seeded_mx({{10, "stale.test.example"}}), 0ms);
+  resolver_->seed_mx("dual.test.example", seeded_mx({{10, "stale.test.example"}}), -5s);
+  resolver_->seed_mx("upper.test.example", seeded_mx({}), 1h);  // ok without hosts
+  MxAnswer inconclusive;
+  inconclusive.error = "SERVFAIL";
+  resolver_->seed_mx("aonly.test.example", inconclusive, 1h);
+  for (const char* domain :
+       {"mx.test.example", "dual.test.example", "upper.test.example", "aonly.test.example"}) {
+    const MxAnswer answer = mx_of(*resolver_, io_, domain);
+    EXPECT_FALSE(answer.from_cache) << domain;
+    EXPECT_EQ(answer.status, DnsStatus::ok) << domain << ": " << answer.error;
+    const std::vector<std::string> names = host_names(answer);
+    EXPECT_EQ(std::count(names.begin(), names.end(), "stale.test.example"), 0) << domain;
+  }
+  EXPECT_EQ(dnsmasq_.wait_for_query_count("MX", "aonly.test.example", 1), 1);
+
+  // A seed that was valid expires with its own time to live.
+  resolver_->seed_mx("dual.test.example", seeded_mx({{10, "stale.test.example"}}), 300ms);
+  EXPECT_EQ(host_names(mx_of(*resolver_, io_, "dual.test.example")),
+            std::vector<std::string>{"stale.test.example"});
+  std::this_thread::sleep_for(400ms);
+  const MxAnswer later = mx_of(*resolver_, io_, "dual.test.example");
+  EXPECT_FALSE(later.from_cache);
+  EXPECT_EQ(host_names(later), std::vector<std::string>{"a.mail.test.example"});
+}
+
+TEST_F(DnsResolverTest, ReconfigureDropsSeededAnswers) {
+  resolver_->seed_mx("restored.test.example", seeded_mx({{10, "a.mail.test.example"}}), 1h);
+  EXPECT_TRUE(mx_of(*resolver_, io_, "restored.test.example").from_cache);
+  resolver_->reconfigure(options_for(dnsmasq_.ip(), dnsmasq_.port()));
+  EXPECT_EQ(mx_of(*resolver_, io_, "restored.test.example").status, DnsStatus::no_such_domain);
+}
+
 // ------------------------------------------------------------ failures ---
 
 class DnsResolverStubTest : public ::testing::Test {

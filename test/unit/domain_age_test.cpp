@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "domain_age.hpp"
@@ -555,6 +556,41 @@ TEST_F(DomainAgeEndToEnd, ConcurrentLookupsShareOneRequest) {
   EXPECT_EQ(answers[0].created_days, k2019_03_04);
   EXPECT_EQ(answers[1].created_days, k2019_03_04);
   EXPECT_EQ(requests_for("https").size(), 1u);
+}
+
+TEST_F(DomainAgeEndToEnd, RememberedDateAsksNoRegistry) {
+  DomainAgeLookup lookup(io, resolver(), options);
+  constexpr int kRestored = 12345;  // the registry would say 2019-03-04
+  lookup.remember("Alpha.TLS.", kRestored, std::chrono::hours(1));
+  DomainAgeResult result = lookup_one(lookup, "alpha.tls");
+  EXPECT_EQ(result.created_days, kRestored) << result.warning;
+  EXPECT_EQ(result.source, "restored");
+  EXPECT_TRUE(requests().empty());
+  EXPECT_TRUE(resolved_hosts.empty());
+  // A domain not remembered still asks: the responder does see requests.
+  EXPECT_EQ(lookup_one(lookup, "beta.tls").created_days, k2001_01_01);
+  EXPECT_EQ(requests_for("https").size(), 1u);
+}
+
+TEST_F(DomainAgeEndToEnd, RememberedDateExpiresOrIsIgnored) {
+  options.cache_ttl = std::chrono::hours(0);  // caching off: nothing is remembered
+  {
+    DomainAgeLookup lookup(io, resolver(), options);
+    lookup.remember("alpha.tls", 12345, std::chrono::hours(1));
+    EXPECT_EQ(lookup_one(lookup, "alpha.tls").created_days, k2019_03_04);
+  }
+  options.cache_ttl = std::chrono::hours(24);
+  DomainAgeLookup lookup(io, resolver(), options);
+  lookup.remember("beta.tls", 12345, milliseconds(0));
+  lookup.remember("gamma.tls", 12345, milliseconds(-1000));
+  lookup.remember("not a domain", 12345, std::chrono::hours(1));
+  lookup.remember("delta.tls", 12345, milliseconds(300));
+  EXPECT_EQ(lookup_one(lookup, "beta.tls").created_days, k2001_01_01);
+  EXPECT_EQ(lookup_one(lookup, "gamma.tls").created_days, k2000_01_01);
+  EXPECT_EQ(lookup_one(lookup, "delta.tls").created_days, 12345);
+  std::this_thread::sleep_for(milliseconds(400));
+  EXPECT_EQ(lookup_one(lookup, "delta.tls").created_days, k2005_06_20);
+  EXPECT_EQ(requests_for("https").size(), 4u);  // alpha, beta, gamma, delta once expired
 }
 
 TEST_F(DomainAgeEndToEnd, TimeoutAgainstSilentServer) {

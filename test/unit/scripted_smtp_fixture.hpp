@@ -33,6 +33,21 @@ struct ServerEvent {
   std::string text;
 };
 
+// One MAIL FROM and the RCPT TO addresses that followed it on its connection.
+struct Transaction {
+  int conn = 0;
+  std::string mail;  // the MAIL FROM line
+  std::vector<std::string> recipients;
+};
+
+// "RCPT TO:<a@b>" -> "a@b".
+inline std::string rcpt_address(const std::string& line) {
+  const std::size_t open = line.find('<');
+  const std::size_t close = line.rfind('>');
+  if (open == std::string::npos || close == std::string::npos || close < open) return {};
+  return line.substr(open + 1, close - open - 1);
+}
+
 namespace detail {
 
 // The server's flat event objects ({"t": 1.5, "dir": "C", ...}) as strings.
@@ -189,6 +204,46 @@ class ScriptedSmtpServer {
       if (event.dir == "open") opens.push_back(std::move(event));
     }
     return opens;
+  }
+
+  // Each MAIL FROM with the recipients that followed it (until the next
+  // MAIL, RSET or QUIT on the same connection), in the order of the MAILs.
+  std::vector<Transaction> transactions() const {
+    std::vector<Transaction> all;
+    std::map<int, std::size_t> current;  // connection -> index in `all`
+    for (const ServerEvent& event : events()) {
+      if (event.dir != "C") continue;
+      const std::string verb = event.text.substr(0, 4);
+      if (verb == "MAIL") {
+        current[event.conn] = all.size();
+        all.push_back(Transaction{event.conn, event.text, {}});
+      } else if (verb == "RCPT") {
+        const auto found = current.find(event.conn);
+        if (found != current.end())
+          all[found->second].recipients.push_back(rcpt_address(event.text));
+      } else {
+        current.erase(event.conn);
+      }
+    }
+    return all;
+  }
+
+  // Commands that arrived while an earlier command on the same connection
+  // was still unanswered: pipelining as the server saw it.
+  int overlapping_commands() const {
+    std::map<int, std::pair<int, int>> counts;  // connection -> (commands, replies)
+    int overlapping = 0;
+    for (const ServerEvent& event : events()) {
+      auto& [commands, replies] = counts[event.conn];
+      if (event.dir == "C") {
+        if (commands > replies) ++overlapping;
+        ++commands;
+      } else if (event.dir == "S" && commands > 0 &&
+                 (event.text.size() < 4 || event.text[3] == ' ')) {
+        ++replies;  // the last line of a reply (the banner comes before any command)
+      }
+    }
+    return overlapping;
   }
 
   // Most connections open at the same moment, from "open"/"close" events.

@@ -1,0 +1,375 @@
+// NetworkEngine end to end on loopback: dnsmasq for DNS, the scripted SMTP
+// server for probes, the RDAP responder for domain ages. Covers facts restored
+// after a restart and the sharing of identical requests in flight.
+#include "network_engine.hpp"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "dnsmasq_fixture.hpp"
+#include "rdap_whois_fixture.hpp"
+#include "scripted_smtp_fixture.hpp"
+
+namespace mailsentry {
+namespace {
+
+using namespace std::chrono_literals;
+using scripted_smtp::ScriptedSmtpServer;
+using test_support::DnsmasqServer;
+using Completion = std::pair<std::uint64_t, NetworkFacts>;
+
+constexpr const char* kSmtpIp = "127.0.0.2";
+
+std::vector<std::string> zone_records() {
+  return {
+      "--local=/restore.test/",  // authoritative: unknown names are NXDOMAIN
+      "--local=/tls/",
+      "--host-record=mx.restore.test,127.0.0.2",
+      "--mx-host=known.restore.test,mx.restore.test,10",
+      "--mx-host=other.restore.test,mx.restore.test,10",
+      "--host-record=rdap.restore.test,127.0.0.1",
+  };
+}
+
+NetworkRequest request_for(const std::string& address, Depth depth = Depth::standard,
+                           bool mx_only = false) {
+  NetworkRequest request;
+  request.address = address;
+  request.domain = address.substr(address.rfind('@') + 1);
+  request.registrable_domain = request.domain;
+  request.depth = depth;
+  request.mx_only = mx_only;
+  return request;
+}
+
+KnownDomainFacts::Mx mx_fact(std::optional<bool> found, std::vector<std::string> hosts,
+                             std::chrono::milliseconds valid_for) {
+  KnownDomainFacts::Mx mx;
+  mx.mx_found = found;
+  mx.mx_records = std::move(hosts);
+  mx.valid_for = valid_for;
+  return mx;
+}
+
+int days_since_epoch_today() {
+  using namespace std::chrono;
+  return static_cast<int>(duration_cast<hours>(system_clock::now().time_since_epoch()).count() /
+                          24);
+}
+
+// DNS (and optionally SMTP) servers plus an engine pointed at them.
+class EngineHarness {
+ public:
+  EngineHarness() {
+    config.dns.servers = {DnsServerAddress{dnsmasq.ip(), 0}};
+    config.dns.timeout = 1000ms;
+    config.smtp.address_policy.allow_private_networks = true;
+    config.smtp.log_transcripts = true;
+    config.smtp.helo_name = "probe.mailsentry.test";
+    config.smtp.mail_from = "verify@mailsentry.test";
+    config.domain_age.address_policy.allow_private_networks = true;
+    config.domain_age.whois_referral_server = "";
+    config.domain_age.min_interval_per_registry = 0ms;
+    config.network.domain_age = false;
+  }
+
+  // Returns "" or why the servers did not start.
+  std::string start(const std::string& smtp_scenario = "") {
+    std::string error;
+    if (!dnsmasq.start(&error)) return error;
+    config.dns.servers = {DnsServerAddress{dnsmasq.ip(), dnsmasq.port()}};
+    if (smtp_scenario.empty()) return "";
+    smtp = std::make_unique<ScriptedSmtpServer>();
+    error = smtp->start(kSmtpIp, smtp_scenario);
+    config.smtp.port = smtp->port();
+    return error;
+  }
+
+  NetworkEngine& make_engine() {
+    engine = std::make_unique<NetworkEngine>(config);
+    return *engine;
+  }
+
+  // Collects completions until `count` arrived or `limit` passed.
+  std::vector<Completion> wait_for(std::size_t count, std::chrono::seconds limit = 20s) {
+    std::vector<Completion> all;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (all.size() < count && std::chrono::steady_clock::now() < deadline) {
+      pollfd readable{engine->completion_fd(), POLLIN, 0};
+      poll(&readable, 1, 50);
+      for (Completion& completion : engine->take_completions())
+        all.push_back(std::move(completion));
+    }
+    EXPECT_EQ(all.size(), count) << "completions within " << limit.count() << " s";
+    return all;
+  }
+
+  NetworkFacts verify(std::uint64_t tag, NetworkRequest request) {
+    engine->submit(tag, std::move(request));
+    std::vector<Completion> done = wait_for(1);
+    if (done.empty()) return {};
+    EXPECT_EQ(done.front().first, tag);
+    return std::move(done.front().second);
+  }
+
+  // dnsmasq logs asynchronously: give it a moment before counting absences.
+  int mx_queries_for(const std::string& domain) {
+    std::this_thread::sleep_for(150ms);
+    return dnsmasq.query_count("MX", domain);
+  }
+
+  int rcpts_to(const std::string& address) const {
+    return static_cast<int>(smtp->client_lines("RCPT TO:<" + address + ">").size());
+  }
+
+  DnsmasqServer dnsmasq{zone_records()};
+  std::unique_ptr<ScriptedSmtpServer> smtp;
+  NetworkEngineConfig config;
+  std::unique_ptr<NetworkEngine> engine;  // last: stopped before the servers
+};
+
+std::string warnings_of(const NetworkFacts& facts) {
+  std::string all;
+  for (const std::string& warning : facts.warnings) all += "\n  " + warning;
+  return all;
+}
+
+void expect_same_facts(const NetworkFacts& a, const NetworkFacts& b) {
+  EXPECT_EQ(a.mx_found, b.mx_found);
+  EXPECT_EQ(a.mx_records, b.mx_records);
+  EXPECT_EQ(a.smtp, b.smtp);
+  EXPECT_EQ(a.smtp_code, b.smtp_code);
+  EXPECT_EQ(a.smtp_message, b.smtp_message);
+  EXPECT_EQ(a.mx_host, b.mx_host);
+  EXPECT_EQ(a.catch_all, b.catch_all);
+  EXPECT_EQ(a.warnings, b.warnings);
+  EXPECT_EQ(a.smtp_transcript, b.smtp_transcript);
+}
+
+// ---------------------------------------------------------------- restore ---
+
+TEST(NetworkEngineRestore, RestoredMxIsUsedWithoutAQuery) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(R"({"recipients": {"alice@unknown.restore.test": [250, "2.1.5 OK"]}})"),
+            "");
+  NetworkEngine& engine = harness.make_engine();
+  KnownDomainFacts known;
+  known.domain = "unknown.restore.test";  // NXDOMAIN for dnsmasq
+  known.mx = mx_fact(true, {"mx.restore.test"}, 1h);
+  engine.restore({known});
+
+  const NetworkFacts facts = harness.verify(1, request_for("alice@unknown.restore.test"));
+  EXPECT_EQ(facts.mx_found, true) << warnings_of(facts);
+  EXPECT_EQ(facts.mx_records, std::vector<std::string>{"mx.restore.test"});
+  EXPECT_EQ(facts.smtp, SmtpOutcome::exists) << warnings_of(facts);
+  EXPECT_EQ(harness.rcpts_to("alice@unknown.restore.test"), 1);
+  EXPECT_EQ(harness.mx_queries_for("unknown.restore.test"), 0);
+
+  // Without restored facts the same engine does ask (so the count above means something).
+  const NetworkFacts other = harness.verify(2, request_for("bob@known.restore.test", Depth::quick));
+  EXPECT_EQ(other.mx_records, std::vector<std::string>{"mx.restore.test"});
+  EXPECT_EQ(harness.dnsmasq.wait_for_query_count("MX", "known.restore.test", 1), 1);
+}
+
+TEST(NetworkEngineRestore, RestoredNegativeMxIsUsedWithoutAQuery) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(R"({"catch_all": true})"), "");
+  NetworkEngine& engine = harness.make_engine();
+  KnownDomainFacts known;
+  known.domain = "known.restore.test";  // DNS says it has an MX; the restored fact wins
+  known.mx = mx_fact(false, {}, 1h);
+  engine.restore({known});
+
+  const NetworkFacts facts = harness.verify(1, request_for("alice@known.restore.test"));
+  EXPECT_EQ(facts.mx_found, false);
+  EXPECT_TRUE(facts.mx_records.empty());
+  EXPECT_EQ(facts.smtp, SmtpOutcome::not_attempted);
+  EXPECT_EQ(harness.mx_queries_for("known.restore.test"), 0);
+  EXPECT_TRUE(harness.smtp->connections().empty());
+}
+
+TEST(NetworkEngineRestore, RestoredCatchAllSkipsTheCatchAllRcpt) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(R"({"catch_all": true})"), "");
+  NetworkEngine& engine = harness.make_engine();
+  KnownDomainFacts known;
+  known.domain = "known.restore.test";
+  known.catch_all = true;
+  known.catch_all_valid_for = 1h;
+  engine.restore({known});
+
+  const NetworkFacts facts = harness.verify(1, request_for("alice@known.restore.test"));
+  EXPECT_EQ(facts.catch_all, true) << warnings_of(facts);
+  EXPECT_EQ(harness.rcpts_to("alice@known.restore.test"), 1);
+  EXPECT_EQ(harness.smtp->client_lines("RCPT").size(), 1u);  // no random-address check
+
+  // A domain not restored costs the extra RCPT (so the count above means something).
+  const NetworkFacts other = harness.verify(2, request_for("bob@other.restore.test"));
+  EXPECT_EQ(other.catch_all, true) << warnings_of(other);
+  EXPECT_EQ(harness.smtp->client_lines("RCPT").size(), 3u);
+}
+
+TEST(NetworkEngineRestore, ExpiredRestoredFactsAreIgnored) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(R"({"catch_all": true})"), "");
+  NetworkEngine& engine = harness.make_engine();
+  KnownDomainFacts expired;  // stored after its validity had already run out
+  expired.domain = "known.restore.test";
+  expired.mx = mx_fact(false, {}, -1000ms);
+  expired.catch_all = true;
+  expired.catch_all_valid_for = 0ms;
+  KnownDomainFacts short_lived;  // valid when restored, not when used
+  short_lived.domain = "other.restore.test";
+  short_lived.mx = mx_fact(true, {"stale.restore.test"}, 300ms);
+  short_lived.catch_all = false;
+  short_lived.catch_all_valid_for = 300ms;
+  engine.restore({expired, short_lived});
+  std::this_thread::sleep_for(500ms);
+
+  const NetworkFacts known = harness.verify(1, request_for("alice@known.restore.test"));
+  EXPECT_EQ(known.mx_found, true) << warnings_of(known);
+  EXPECT_EQ(known.mx_records, std::vector<std::string>{"mx.restore.test"});
+  EXPECT_EQ(known.catch_all, true);
+  EXPECT_EQ(harness.dnsmasq.wait_for_query_count("MX", "known.restore.test", 1), 1);
+  EXPECT_EQ(harness.smtp->client_lines("RCPT").size(), 2u);  // the catch-all check ran
+
+  const NetworkFacts other = harness.verify(2, request_for("bob@other.restore.test"));
+  EXPECT_EQ(other.mx_records, std::vector<std::string>{"mx.restore.test"}) << warnings_of(other);
+  EXPECT_EQ(other.catch_all, true);  // the server's answer, not the expired "false"
+  EXPECT_EQ(harness.dnsmasq.wait_for_query_count("MX", "other.restore.test", 1), 1);
+  EXPECT_EQ(harness.smtp->client_lines("RCPT").size(), 4u);
+}
+
+// Domain ages need the RDAP responder as well.
+class NetworkEngineRestoreAge : public testing::RdapWhoisResponderTest {
+ protected:
+  static nlohmann::json rdap_domain(const std::string& registered) {
+    return {{"status", 200},
+            {"body",
+             {{"objectClassName", "domain"},
+              {"events", nlohmann::json::array(
+                             {{{"eventAction", "registration"}, {"eventDate", registered}}})}}}};
+  }
+
+  nlohmann::json fixtures() const override {
+    return {{"rdap",
+             {{"aged.tls", rdap_domain("2019-03-04T00:00:00Z")},
+              {"fresh.tls", rdap_domain("2001-01-01T00:00:00Z")},
+              {"stale.tls", rdap_domain("2005-06-20T00:00:00Z")}}}};
+  }
+
+  void SetUp() override {
+    RdapWhoisResponderTest::SetUp();
+    if (HasFatalFailure()) return;
+    nlohmann::json bootstrap = {
+        {"version", "1.0"},
+        {"services",
+         {{{"tls"}, {"http://rdap.restore.test:" + std::to_string(http_port) + "/rdap"}}}}};
+    std::ofstream(path("bootstrap.json")) << bootstrap.dump();
+    harness.config.domain_age.bootstrap_file = path("bootstrap.json");
+    harness.config.network.domain_age = true;
+    ASSERT_EQ(harness.start(), "");
+  }
+
+  std::size_t rdap_requests_for(const std::string& domain) const {
+    std::size_t count = 0;
+    for (const auto& entry : requests()) count += entry["domain"] == domain ? 1 : 0;
+    return count;
+  }
+
+  EngineHarness harness;
+};
+
+TEST_F(NetworkEngineRestoreAge, RestoredDomainAgeAsksNoRegistry) {
+  constexpr int k2001_01_01 = 11323;
+  constexpr int k2005_06_20 = 12954;
+  constexpr int kRestored = 12345;  // the registry would say 2019-03-04
+  NetworkEngine& engine = harness.make_engine();
+  KnownDomainFacts aged;
+  aged.domain = "aged.tls";
+  aged.registrable_domain = "aged.tls";
+  aged.domain_created_days = kRestored;
+  aged.domain_age_valid_for = 1h;
+  KnownDomainFacts stale = aged;
+  stale.domain = stale.registrable_domain = "stale.tls";
+  stale.domain_age_valid_for = 300ms;
+  engine.restore({aged, stale});
+
+  const NetworkFacts facts = harness.verify(1, request_for("a@aged.tls", Depth::quick));
+  EXPECT_EQ(facts.domain_created_days, kRestored) << warnings_of(facts);
+  EXPECT_EQ(facts.domain_age_days, days_since_epoch_today() - kRestored);
+  EXPECT_EQ(rdap_requests_for("aged.tls"), 0u);
+
+  // Not restored: asked (so the count above means something).
+  const NetworkFacts fresh = harness.verify(2, request_for("a@fresh.tls", Depth::quick));
+  EXPECT_EQ(fresh.domain_created_days, k2001_01_01) << warnings_of(fresh);
+  EXPECT_EQ(rdap_requests_for("fresh.tls"), 1u);
+
+  // Expired by now: asked again.
+  std::this_thread::sleep_for(400ms);
+  const NetworkFacts expired = harness.verify(3, request_for("a@stale.tls", Depth::quick));
+  EXPECT_EQ(expired.domain_created_days, k2005_06_20) << warnings_of(expired);
+  EXPECT_EQ(rdap_requests_for("stale.tls"), 1u);
+}
+
+// ---------------------------------------------------- in-flight sharing ---
+
+TEST(NetworkEngineInFlight, IdenticalRequestsShareOneVerification) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(R"({"recipients": {"alice@known.restore.test": [250, "2.1.5 OK"]},
+                              "delays_ms": {"RCPT": 100}})"),
+            "");
+  NetworkEngine& engine = harness.make_engine();
+  engine.submit(1, request_for("alice@known.restore.test"));
+  engine.submit(2, request_for("alice@known.restore.test"));
+  std::vector<Completion> done = harness.wait_for(2);
+  ASSERT_EQ(done.size(), 2u);
+  std::map<std::uint64_t, NetworkFacts> by_tag(done.begin(), done.end());
+  ASSERT_EQ(by_tag.count(1), 1u);
+  ASSERT_EQ(by_tag.count(2), 1u);
+  EXPECT_EQ(by_tag[1].smtp, SmtpOutcome::exists) << warnings_of(by_tag[1]);
+  EXPECT_FALSE(by_tag[1].smtp_transcript.empty());
+  expect_same_facts(by_tag[1], by_tag[2]);
+  EXPECT_EQ(harness.rcpts_to("alice@known.restore.test"), 1);
+  EXPECT_EQ(harness.dnsmasq.wait_for_query_count("MX", "known.restore.test", 1), 1);
+
+  // Once finished it is verified anew; another depth is another verification.
+  engine.submit(3, request_for("alice@known.restore.test"));
+  engine.submit(4, request_for("alice@known.restore.test", Depth::extended));
+  done = harness.wait_for(2);
+  EXPECT_EQ(harness.rcpts_to("alice@known.restore.test"), 3);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(engine.take_completions().empty());  // exactly one completion per tag
+
+  const NetworkEngine::Stats stats = engine.stats();
+  EXPECT_EQ(stats.submitted, 4u);
+  EXPECT_EQ(stats.completed, 4u);
+  EXPECT_EQ(stats.in_flight, 0u);
+}
+
+TEST(NetworkEngineInFlight, MxOnlyIsNotSharedWithAFullVerification) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(R"({"recipients": {"alice@known.restore.test": [250, "2.1.5 OK"]},
+                              "delays_ms": {"RCPT": 100}})"),
+            "");
+  NetworkEngine& engine = harness.make_engine();
+  engine.submit(1, request_for("alice@known.restore.test"));
+  engine.submit(2, request_for("alice@known.restore.test", Depth::standard, /*mx_only=*/true));
+  std::map<std::uint64_t, NetworkFacts> by_tag;
+  for (Completion& completion : harness.wait_for(2)) by_tag.insert(std::move(completion));
+  EXPECT_EQ(by_tag[1].smtp, SmtpOutcome::exists) << warnings_of(by_tag[1]);
+  EXPECT_EQ(by_tag[2].smtp, SmtpOutcome::not_attempted);
+  EXPECT_EQ(by_tag[2].mx_records, std::vector<std::string>{"mx.restore.test"});
+}
+
+}  // namespace
+}  // namespace mailsentry
