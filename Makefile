@@ -36,7 +36,7 @@ NOPRELOAD_OPTS = --temp-instance=./tmp_check_nopreload --dbname=contrib_regressi
 # The network suite: verify_email() against the DNS, SMTP and RDAP servers
 # that test/integration/servers.sh starts on loopback addresses (as root).
 NET_TESTS = net_setup net_dns net_smtp net_catch_all net_timeouts net_other_checks net_json \
-            net_privileges net_interrupts
+            net_privileges net_interrupts net_cache net_bulk net_jobs net_usage
 NET_OPTS = --temp-instance=./tmp_check_net --temp-config=test/integration/pg.conf \
            --dbname=contrib_regression
 
@@ -102,3 +102,14 @@ bench-sql: install
 .PHONY: bench-net
 bench-net: install
 	bash test/bench/net_bench.sh
+
+# The cache, bulk and job benchmarks: each starts its own dnsmasq and scripted
+# SMTP servers on 127.0.0.150-170 and its own throwaway cluster (needs root:
+# ports 25 and 53). Not the servers of test/integration/servers.sh.
+.PHONY: bench-cache bench-bulk bench-job
+bench-cache: install
+	bash test/bench/cache_hit_bench.sh
+bench-bulk: install
+	bash test/bench/bulk_bench.sh
+bench-job: install
+	bash test/bench/job_bench.sh

@@ -9,17 +9,17 @@ SET mailsentry.smtp_timeouts = '5000';
 -- statement_timeout while the worker waits for the slow server.
 SET statement_timeout = '600ms';
 CREATE TEMP TABLE timing AS SELECT clock_timestamp() AS started;
-SELECT verify_email('sue@slow-mail.net');
+SELECT verify_email('sue@slow-mail.net', refresh => true);
 RESET statement_timeout;
 SELECT extract(epoch FROM clock_timestamp() - started) BETWEEN 0.6 AND 0.8 AS ended_at_timeout
 FROM timing;
 -- The slot was given back: the queue still serves this session.
-SELECT smtp_valid FROM verify_email('bob@postfix-mail.net');
+SELECT smtp_valid FROM verify_email('bob@postfix-mail.net', refresh => true);
 
 -- pg_cancel_backend on a call running in another session.
 SELECT it.connect('waiter');
 SELECT dblink_exec('waiter', $$SET mailsentry.smtp_timeouts = '5000'$$);
-SELECT dblink_send_query('waiter', $$SELECT verify_email('sue@slow-mail.net')$$);
+SELECT dblink_send_query('waiter', $$SELECT verify_email('sue@slow-mail.net', refresh => true)$$);
 SELECT pg_sleep(0.3);
 CREATE TEMP TABLE cancelled AS
   SELECT clock_timestamp() AS at,
@@ -38,7 +38,7 @@ SELECT dblink_disconnect('waiter');
 -- worker is back, or with a clear ERROR) within about a second.
 SELECT it.connect('orphan');
 SELECT dblink_exec('orphan', $$SET mailsentry.smtp_timeouts = '5000'$$);
-SELECT dblink_send_query('orphan', $$SELECT (verify_email('sue@slow-mail.net')).email$$);
+SELECT dblink_send_query('orphan', $$SELECT (verify_email('sue@slow-mail.net', refresh => true)).email$$);
 SELECT pg_sleep(0.3);
 CREATE TEMP TABLE terminated AS
   SELECT clock_timestamp() AS at, pg_terminate_backend(pid) AS sent
@@ -54,13 +54,13 @@ SELECT dblink_error_message('orphan') IN ('OK') OR
 SELECT dblink_disconnect('orphan');
 -- The worker comes back by itself and serves again.
 SELECT it.wait_for_worker() AS worker_back;
-SELECT smtp_valid FROM verify_email('carol@postfix-mail.net');
+SELECT smtp_valid FROM verify_email('carol@postfix-mail.net', refresh => true);
 
 -- mailsentry.enabled = off: the worker drops its database connection and
 -- calls fail with a hint; switched on again, it comes back by itself.
 ALTER SYSTEM SET mailsentry.enabled = off;
 SELECT it.reload();
-SELECT smtp_valid FROM verify_email('carol@postfix-mail.net');
+SELECT smtp_valid FROM verify_email('carol@postfix-mail.net', refresh => true);
 DO $$
 BEGIN
   FOR attempt IN 1..100 LOOP
@@ -75,4 +75,4 @@ WHERE backend_type = 'mailsentry worker' AND datname IS NOT NULL;
 ALTER SYSTEM RESET mailsentry.enabled;
 SELECT it.reload();
 SELECT it.wait_for_worker() AS worker_back;
-SELECT smtp_valid FROM verify_email('carol@postfix-mail.net');
+SELECT smtp_valid FROM verify_email('carol@postfix-mail.net', refresh => true);

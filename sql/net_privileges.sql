@@ -7,7 +7,7 @@ SET ROLE mailsentry_app;
 SELECT verify_email('alice@postfix-mail.net');
 SELECT score FROM email_check_offline('alice@postfix-mail.net');
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION verify_email(text, text), verify_email_json(text, text) TO mailsentry_app;
+GRANT EXECUTE ON FUNCTION verify_email(text, text, boolean), verify_email_json(text, text, boolean) TO mailsentry_app;
 SET ROLE mailsentry_app;
 SELECT smtp_valid FROM verify_email('alice@postfix-mail.net');
 RESET ROLE;
@@ -23,7 +23,7 @@ DROP ROLE mailsentry_app;
 SELECT count(*) AS connections_before FROM it.smtp('exists') WHERE dir = 'open' \gset
 ALTER SYSTEM SET mailsentry.allow_private_networks = 'off';
 SELECT it.reload();
-SELECT smtp_valid, verification_level, warning FROM verify_email('eve.smith@exists-mail.net');
+SELECT smtp_valid, verification_level, warning FROM verify_email('eve.smith@exists-mail.net', refresh => true);
 SELECT count(*) - :connections_before AS new_connections FROM it.smtp('exists') WHERE dir = 'open';
 ALTER SYSTEM RESET mailsentry.allow_private_networks;
 SELECT it.reload();

@@ -45,3 +45,16 @@ CREATE FUNCTION it.connect(name text) RETURNS text LANGUAGE sql AS $$
 $$;
 
 SELECT it.wait_for_worker() AS worker_running;
+
+-- Waits (up to 30 s) until a background job has ended; returns its state.
+CREATE FUNCTION it.wait_for_job(job bigint) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  job_state text;
+BEGIN
+  FOR attempt IN 1..300 LOOP
+    SELECT state INTO job_state FROM mailsentry.jobs WHERE job_id = job;
+    EXIT WHEN job_state IN ('finished', 'cancelled');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN job_state;
+END $$;

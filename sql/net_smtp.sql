@@ -13,7 +13,7 @@ FROM verify_email('zed@postfix-mail.net');
 -- catch-all probe is made once for the domain.
 SELECT count(*) FILTER (WHERE smtp_valid) AS accepted, count(*) AS probed
 FROM generate_series(1, 10) i,
-     LATERAL verify_email(CASE i % 2 WHEN 0 THEN 'ed' ELSE 'eve.smith' END || '@exists-mail.net') v;
+     LATERAL verify_email(CASE i % 2 WHEN 0 THEN 'ed' ELSE 'eve.smith' END || '@exists-mail.net', refresh => true) v;
 SELECT count(*) FILTER (WHERE dir = 'open') AS connections,
        count(*) FILTER (WHERE dir = 'C' AND line ILIKE 'RCPT TO:%') AS rcpts
 FROM it.smtp('exists');
@@ -31,7 +31,7 @@ SELECT bool_or(line LIKE 'MAIL FROM:%SMTPUTF8%') AS smtputf8_used FROM it.smtp('
 SELECT email, score, smtp_valid, verification_level, smtp_code, warning
 FROM (VALUES ('pat@policy-mail.net'), ('bo@busy-mail.net'), ('mo@malformed-mail.net'),
              ('ray@refused-mail.net')) AS t(addr),
-     LATERAL verify_email(t.addr) v
+     LATERAL verify_email(t.addr, refresh => true) v
 ORDER BY email;
 
 -- STARTTLS: opportunistic by default; required refuses servers without it.

@@ -1,5 +1,6 @@
-// verify_email() and verify_email_json(): the network-free checks here, the
-// network checks in the worker (through the shared queue), the score here.
+// verify_email(), verify_email_json() and mailsentry.cached_result(): the
+// network-free checks here, the network facts from mailsentry.cache or from
+// the worker (through the shared queue), the score here.
 #include "postgres_headers.hpp"
 
 extern "C" {
@@ -12,6 +13,7 @@ extern "C" {
 #include <memory>
 #include <string>
 
+#include "cache_table.hpp"
 #include "guard.hpp"
 #include "public_suffix.hpp"
 #include "record_json.hpp"
@@ -22,10 +24,12 @@ extern "C" {
 #include "text_encoding.hpp"
 #include "user_config.hpp"
 #include "verification_record_fill.hpp"
+#include "verification_steps.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(verify_email);
 PG_FUNCTION_INFO_V1(verify_email_json);
+PG_FUNCTION_INFO_V1(mailsentry_cached_result);
 }
 
 namespace mailsentry::pg {
@@ -43,57 +47,48 @@ struct CallOutcome {
   RowTiming timing;
 };
 
+CacheEntry cache_entry;
+
+// A fresh cache entry deep enough for `depth`; counts the hit.
+bool fresh_cache_entry(const NetworkRequestPod& request, Depth depth) {
+  if (!read_cache_entry(request.address.bytes, request.address.size, cache_entry)) return false;
+  if (cache_entry.expires_at <= GetCurrentTimestamp()) return false;
+  if (depth_rank(static_cast<Depth>(cache_entry.depth)) < depth_rank(depth)) return false;
+  if (shared_queue != nullptr) pg_atomic_fetch_add_u64(&shared_queue->stats.cache_hits, 1);
+  return true;
+}
+
 // Runs one verification into result_record. PostgreSQL side: may ereport.
-CallOutcome verify_into_record(text* email, const char* depth_text) {
+CallOutcome verify_into_record(text* email, const char* depth_text, bool refresh) {
   const TimestampTz started = GetCurrentTimestamp();
   Utf8Text input = text_as_utf8(email);
-  require_worker_available();
   ensure_user_config_current();
 
   bool needs_network = false;
   bool bad_depth = false;
+  Depth depth = Depth::standard;
   raise_if_failed(run_guarded("verify_email", [&] {
-    Depth depth;
     if (!parse_depth(depth_text, depth)) {
       bad_depth = true;
       return;
     }
-    current = std::make_unique<Verification>(
-        check_offline({input.data, input.size}, current_lists()));
-    Verification& v = *current;
-    // Invalid syntax, a provider format violation or a system address end
-    // the verification here; a domain typo only asks whether the typo domain
-    // has mail servers of its own.
-    const bool final_without_network =
-        !v.address.valid || !v.provider.format_violation.empty() ||
-        v.role.tier == RoleTier::system;
-    if (final_without_network) {
-      v.offline = false;
-      return;
+    current = std::make_unique<Verification>();
+    const std::optional<NetworkRequest> request = start_verification(
+        {input.data, input.size}, depth, make_probe_settings(settings), *current);
+    if (request) {
+      request_to_pod(*request, request_pod);
+      needs_network = true;
     }
-    if (v.address.address_literal) {
-      v.offline = false;
-      v.network.warnings.push_back("address literal: no DNS or SMTP check");
-      return;
-    }
-    NetworkRequest request;
-    request.address = v.address.normalized();
-    request.domain = v.address.domain;
-    request.registrable_domain = registrable_domain(v.address.domain);
-    request.needs_smtputf8 = v.address.utf8_local;
-    request.mx_only = v.typo.domain_typo;
-    request.depth = depth;
-    request.smtp = make_probe_settings(settings);
-    request_to_pod(request, request_pod);
-    needs_network = true;
   }), "verify_email");
   if (bad_depth)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("mailsentry: unknown depth \"%s\"", depth_text),
                     errhint("Use 'quick', 'standard' or 'extended'.")));
 
+  const bool cached = needs_network && !refresh && fresh_cache_entry(request_pod, depth);
   bool answered = false;
-  if (needs_network) {
+  if (needs_network && !cached) {
+    require_worker_available();
     const int slot = claim_slot(settings.queue_wait_timeout_ms);
     memcpy(&shared_queue->slots[slot].request, &request_pod, sizeof request_pod);
     submit_slot(slot);
@@ -106,26 +101,61 @@ CallOutcome verify_into_record(text* email, const char* depth_text) {
 
   raise_if_failed(run_guarded("verify_email", [&] {
     Verification& v = *current;
-    if (needs_network) {
-      NetworkFacts facts;
-      if (answered) {
-        facts = facts_from_pod(answer_pod);
-      } else {
-        facts.warnings.push_back("network checks did not finish within mailsentry.verify_timeout");
-      }
-      apply_network_facts(v, std::move(facts));
-    }
-    assess(v, current_weights());
+    std::optional<NetworkFacts> facts;
+    if (cached) facts = facts_from_pod(cache_entry.facts);
+    else if (answered) facts = facts_from_pod(answer_pod);
+    finish_verification(v, std::move(facts),
+                        needs_network ? "network checks did not finish within mailsentry.verify_timeout"
+                                      : "");
     fill_record(v, depth_text, result_record);
+    result_record.cached = cached;
     current.reset();
   }), "verify_email");
 
   const TimestampTz finished = GetCurrentTimestamp();
-  return {{finished, static_cast<double>(finished - started) / 1000.0}};
+  return {{cached ? cache_entry.checked_at : finished,
+           static_cast<double>(finished - started) / 1000.0}};
+}
+
+// The verdict from the cache alone: no worker, no network.
+CallOutcome cached_into_record(text* email) {
+  const TimestampTz started = GetCurrentTimestamp();
+  Utf8Text input = text_as_utf8(email);
+  ensure_user_config_current();
+  bool needs_network = false;
+  raise_if_failed(run_guarded("mailsentry.cached_result", [&] {
+    current = std::make_unique<Verification>();
+    const std::optional<NetworkRequest> request = start_verification(
+        {input.data, input.size}, Depth::standard, make_probe_settings(settings), *current);
+    if (request) {
+      request_to_pod(*request, request_pod);
+      needs_network = true;
+    }
+  }), "mailsentry.cached_result");
+  const bool cached =
+      needs_network &&
+      read_cache_entry(request_pod.address.bytes, request_pod.address.size, cache_entry);
+  raise_if_failed(run_guarded("mailsentry.cached_result", [&] {
+    Verification& v = *current;
+    std::optional<NetworkFacts> facts;
+    if (cached) facts = facts_from_pod(cache_entry.facts);
+    finish_verification(v, std::move(facts), "");
+    fill_record(v, cached ? depth_name(static_cast<Depth>(cache_entry.depth)) : "standard",
+                result_record);
+    result_record.cached = cached;
+    current.reset();
+  }), "mailsentry.cached_result");
+  const TimestampTz finished = GetCurrentTimestamp();
+  return {{cached ? cache_entry.checked_at : finished,
+           static_cast<double>(finished - started) / 1000.0}};
 }
 
 const char* depth_argument(FunctionCallInfo fcinfo) {
   return PG_NARGS() > 1 && !PG_ARGISNULL(1) ? text_to_cstring(PG_GETARG_TEXT_PP(1)) : "standard";
+}
+
+bool refresh_argument(FunctionCallInfo fcinfo) {
+  return PG_NARGS() > 2 && !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 }
 
 }  // namespace
@@ -134,12 +164,19 @@ const char* depth_argument(FunctionCallInfo fcinfo) {
 using namespace mailsentry::pg;
 
 extern "C" Datum verify_email(PG_FUNCTION_ARGS) {
-  const CallOutcome outcome = verify_into_record(PG_GETARG_TEXT_PP(0), depth_argument(fcinfo));
+  const CallOutcome outcome =
+      verify_into_record(PG_GETARG_TEXT_PP(0), depth_argument(fcinfo), refresh_argument(fcinfo));
+  return verification_record_to_datum(fcinfo, PG_GETARG_DATUM(0), result_record, outcome.timing);
+}
+
+extern "C" Datum mailsentry_cached_result(PG_FUNCTION_ARGS) {
+  const CallOutcome outcome = cached_into_record(PG_GETARG_TEXT_PP(0));
   return verification_record_to_datum(fcinfo, PG_GETARG_DATUM(0), result_record, outcome.timing);
 }
 
 extern "C" Datum verify_email_json(PG_FUNCTION_ARGS) {
-  const CallOutcome outcome = verify_into_record(PG_GETARG_TEXT_PP(0), depth_argument(fcinfo));
+  const CallOutcome outcome =
+      verify_into_record(PG_GETARG_TEXT_PP(0), depth_argument(fcinfo), refresh_argument(fcinfo));
   Utf8Text email = text_as_utf8(PG_GETARG_TEXT_PP(0));
   const char* domain_created = "";
   if (result_record.domain_created_days.present)

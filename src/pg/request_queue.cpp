@@ -68,6 +68,8 @@ void start_shared_memory() {
   LWLockRelease(AddinShmemInitLock);
 }
 
+}  // namespace
+
 // Gives a slot back whatever state it is in: the worker frees a slot it is
 // working on when its answer arrives.
 void abandon_slot(int index) {
@@ -86,6 +88,8 @@ void abandon_slot(int index) {
     if (pg_atomic_compare_exchange_u32(&slot.state, &state, next)) return;
   }
 }
+
+namespace {
 
 // A backend that exits (FATAL, pg_terminate_backend) while it waits gives
 // its slots back.
@@ -127,25 +131,31 @@ void require_worker_available() {
                     errhint("Set mailsentry.enabled = on and reload the configuration.")));
 }
 
-int claim_slot(int wait_ms) {
+int try_claim_slot() {
   if (!backend_cleanup_registered) {
     before_shmem_exit(release_slots_of_exiting_backend, 0);
     backend_cleanup_registered = true;
   }
+  for (int i = 0; i < shared_queue->slot_count; ++i) {
+    RequestSlot& slot = shared_queue->slots[i];
+    uint32 expected = kSlotFree;
+    if (pg_atomic_read_u32(&slot.state) == kSlotFree &&
+        pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotClaimed)) {
+      pg_atomic_write_u32(&slot_owner[i], static_cast<uint32>(MyProcPid));
+      slot.ticket = pg_atomic_fetch_add_u32(&shared_queue->next_ticket, 1);
+      slot.requester = MyProc;
+      return i;
+    }
+  }
+  return -1;
+}
+
+int claim_slot(int wait_ms) {
   const TimestampTz started = GetCurrentTimestamp();
   bool counted_wait = false;
   for (;;) {
-    for (int i = 0; i < shared_queue->slot_count; ++i) {
-      RequestSlot& slot = shared_queue->slots[i];
-      uint32 expected = kSlotFree;
-      if (pg_atomic_read_u32(&slot.state) == kSlotFree &&
-          pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotClaimed)) {
-        pg_atomic_write_u32(&slot_owner[i], static_cast<uint32>(MyProcPid));
-        slot.ticket = pg_atomic_fetch_add_u32(&shared_queue->next_ticket, 1);
-        slot.requester = MyProc;
-        return i;
-      }
-    }
+    const int claimed = try_claim_slot();
+    if (claimed >= 0) return claimed;
     if (!counted_wait) {
       pg_atomic_fetch_add_u64(&shared_queue->stats.queue_full_waits, 1);
       counted_wait = true;
@@ -169,30 +179,37 @@ void submit_slot(int index) {
   wake_worker();
 }
 
+bool slot_answered(int index) {
+  if (pg_atomic_read_u32(&shared_queue->slots[index].state) != kSlotDone) return false;
+  pg_read_barrier();
+  return true;
+}
+
+void check_worker_alive(TimestampTz* missing_since) {
+  if (pg_atomic_read_u32(&shared_queue->worker_pid) != 0) {
+    *missing_since = 0;
+    return;
+  }
+  if (*missing_since == 0) *missing_since = GetCurrentTimestamp();
+  if (elapsed_ms(*missing_since) >= 1000)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("mailsentry: the background worker is not running"),
+                    errhint("It restarts by itself after a failure; check the server log, and "
+                            "that mailsentry.enabled is on.")));
+}
+
 bool wait_for_answer(int index, int timeout_ms) {
-  RequestSlot& slot = shared_queue->slots[index];
   const TimestampTz started = GetCurrentTimestamp();
-  volatile TimestampTz worker_missing_since = 0;
+  TimestampTz worker_missing_since = 0;
   volatile bool answered = false;
   PG_TRY();
   {
     for (;;) {
-      if (pg_atomic_read_u32(&slot.state) == kSlotDone) {
-        pg_read_barrier();
+      if (slot_answered(index)) {
         answered = true;
         break;
       }
-      if (pg_atomic_read_u32(&shared_queue->worker_pid) == 0) {
-        if (worker_missing_since == 0) worker_missing_since = GetCurrentTimestamp();
-        if (elapsed_ms(worker_missing_since) >= 1000)
-          ereport(ERROR,
-                  (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                   errmsg("mailsentry: the background worker is not running"),
-                   errhint("It restarts by itself after a failure; check the server log, and "
-                           "that mailsentry.enabled is on.")));
-      } else {
-        worker_missing_since = 0;
-      }
+      check_worker_alive(&worker_missing_since);
       if (elapsed_ms(started) >= timeout_ms) {
         pg_atomic_fetch_add_u64(&shared_queue->stats.timeouts, 1);
         break;

@@ -86,11 +86,19 @@ void require_worker_available();
 // ERROR when the queue stays full. The slot is owned by this backend until
 // release_slot(); an ERROR or FATAL in between abandons it.
 int claim_slot(int wait_ms);
+// The same without waiting: -1 when every slot is in use.
+int try_claim_slot();
 void submit_slot(int slot);
 // Waits for the answer. False when `timeout_ms` passed first (the slot is
 // then abandoned). ERROR when the worker is gone for more than a second.
 bool wait_for_answer(int slot, int timeout_ms);
 void release_slot(int slot);
+// For callers with many slots in flight: whether the answer is in; giving a
+// slot back in any state (the worker frees one it still works on); an ERROR
+// once the worker has been missing for a second (`missing_since` tracks it).
+bool slot_answered(int slot);
+void abandon_slot(int slot);
+void check_worker_alive(TimestampTz* missing_since);
 
 // Worker side.
 void worker_attach(PGPROC* worker);

@@ -27,6 +27,8 @@ enum Column {
   kAbuseType, kCheckedAt, kCached, kResponseTimeMs, kColumnCount
 };
 
+static_assert(kColumnCount == kResultColumnCount, "see result_tuple.hpp");
+
 const char* const kColumnNames[kColumnCount] = {
     "email", "normalized", "score", "verdict", "recommendation", "verification_level",
     "verification_depth", "warning", "issues", "syntax_valid", "plus_alias", "mx_found",
@@ -37,13 +39,9 @@ const char* const kColumnNames[kColumnCount] = {
     "domain_created", "domain_age_days", "domain_risk_flag", "is_toxic", "abuse_type",
     "checked_at", "cached", "response_time_ms"};
 
-TupleDesc result_descriptor(FunctionCallInfo fcinfo) {
-  if (fcinfo->flinfo->fn_extra != nullptr) return static_cast<TupleDesc>(fcinfo->flinfo->fn_extra);
-  TupleDesc desc;
-  if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("mailsentry: function returning email_verification called in a "
-                           "context that cannot accept a composite")));
+}  // namespace
+
+void check_result_descriptor(TupleDesc desc) {
   if (desc->natts != kColumnCount)
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                     errmsg("mailsentry: type email_verification has %d columns, the library "
@@ -56,6 +54,18 @@ TupleDesc result_descriptor(FunctionCallInfo fcinfo) {
                              "library expects \"%s\"",
                              i + 1, NameStr(TupleDescAttr(desc, i)->attname), kColumnNames[i])));
   }
+}
+
+namespace {
+
+TupleDesc result_descriptor(FunctionCallInfo fcinfo) {
+  if (fcinfo->flinfo->fn_extra != nullptr) return static_cast<TupleDesc>(fcinfo->flinfo->fn_extra);
+  TupleDesc desc;
+  if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("mailsentry: function returning email_verification called in a "
+                           "context that cannot accept a composite")));
+  check_result_descriptor(desc);
   MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
   desc = BlessTupleDesc(CreateTupleDescCopy(desc));
   MemoryContextSwitchTo(old);
@@ -93,13 +103,10 @@ Datum text_array(const FixedText<N>* items, std::uint32_t count) {
 
 }  // namespace
 
-Datum verification_record_to_datum(FunctionCallInfo fcinfo, Datum email,
-                                   const VerificationRecord& r, const RowTiming& timing) {
-  TupleDesc desc = result_descriptor(fcinfo);
-  Datum values[kColumnCount];
-  bool nulls[kColumnCount];
-  memset(nulls, 0, sizeof nulls);
-  memset(values, 0, sizeof values);
+void verification_record_values(Datum email, const VerificationRecord& r,
+                                 const RowTiming& timing, Datum* values, bool* nulls) {
+  memset(nulls, 0, sizeof(bool) * kColumnCount);
+  memset(values, 0, sizeof(Datum) * kColumnCount);
 
   values[kEmail] = email;
   put_text(values, nulls, kNormalized, r.normalized);
@@ -148,7 +155,14 @@ Datum verification_record_to_datum(FunctionCallInfo fcinfo, Datum email,
   values[kCheckedAt] = TimestampTzGetDatum(timing.checked_at);
   values[kCached] = BoolGetDatum(r.cached);
   values[kResponseTimeMs] = Float8GetDatum(timing.response_time_ms);
+}
 
+Datum verification_record_to_datum(FunctionCallInfo fcinfo, Datum email,
+                                   const VerificationRecord& r, const RowTiming& timing) {
+  TupleDesc desc = result_descriptor(fcinfo);
+  Datum values[kColumnCount];
+  bool nulls[kColumnCount];
+  verification_record_values(email, r, timing, values, nulls);
   return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 

@@ -183,6 +183,22 @@ void define_settings() {
   define_string("mailsentry.dnsbl_zones",
                 "DNS blocklist zones for domains, comma-separated; empty: none.", &s.dnsbl_zones,
                 "", PGC_SIGHUP);
+  define_int("mailsentry.cache_ttl", "How long a verdict stays in mailsentry.cache.",
+             &s.cache_ttl_s, 7 * 86400, 0, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S);
+  define_int("mailsentry.cache_ttl_inconclusive",
+             "How long an inconclusive verdict (no definitive answer) stays in the cache.",
+             &s.cache_ttl_inconclusive_s, 3600, 0, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S);
+  define_int("mailsentry.reprobe_delay",
+             "The worker asks again this long after an inconclusive answer (greylisting).",
+             &s.reprobe_delay_s, 300, 1, 86400, PGC_SIGHUP, GUC_UNIT_S);
+  define_int("mailsentry.reprobe_attempts",
+             "Background re-probes of an inconclusive address; 0 switches them off.",
+             &s.reprobe_attempts, 3, 0, 100, PGC_SIGHUP);
+  define_int("mailsentry.cache_purge_interval",
+             "How often the worker deletes expired cache rows (1,000 per transaction).",
+             &s.cache_purge_interval_s, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S);
+  define_int("mailsentry.job_concurrency", "Addresses of background jobs in flight at once.",
+             &s.job_concurrency, 1000, 1, 100000, PGC_SIGHUP);
   // Per call.
   define_string("mailsentry.smtp_timeouts",
                 "Progressive SMTP timeouts in ms, one per attempt, e.g. '1500,2500,3500'.",

@@ -34,6 +34,12 @@ struct Settings {
   int rdap_min_interval_ms;
   bool rdap_verify_tls;
   char* dnsbl_zones;
+  int cache_ttl_s;
+  int cache_ttl_inconclusive_s;
+  int reprobe_delay_s;
+  int reprobe_attempts;
+  int job_concurrency;
+  int cache_purge_interval_s;
   // Per call (SET in a session applies to its own calls).
   char* smtp_timeouts;
   int greylist_retry_delay_ms;

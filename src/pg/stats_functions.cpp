@@ -49,26 +49,27 @@ extern "C" Datum mailsentry_stats(PG_FUNCTION_ARGS) {
     return Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&value)));
   };
 
-  Datum values[12];
-  bool nulls[12] = {false};
+  Datum values[13];
+  bool nulls[13] = {false};
   values[0] = CStringGetTextDatum(state);
   values[1] = Int32GetDatum(static_cast<int32>(worker_pid));
   nulls[1] = worker_pid == 0;
   values[2] = counter(shared_queue->worker_starts);
   values[3] = counter(stats.requests);
-  values[4] = counter(stats.completed);
-  values[5] = Int64GetDatum(in_flight);
-  values[6] = Int64GetDatum(queued);
-  values[7] = counter(stats.timeouts);
-  values[8] = counter(stats.errors);
-  values[9] = counter(stats.queue_full_waits);
-  values[10] = Int32GetDatum(shared_queue->slot_count);
+  values[4] = counter(stats.cache_hits);
+  values[5] = counter(stats.completed);
+  values[6] = Int64GetDatum(in_flight);
+  values[7] = Int64GetDatum(queued);
+  values[8] = counter(stats.timeouts);
+  values[9] = counter(stats.errors);
+  values[10] = counter(stats.queue_full_waits);
+  values[11] = Int32GetDatum(shared_queue->slot_count);
   SpinLockAcquire(&shared_queue->mx_stats_lock);
   int64 sessions = 0;
   for (int i = 0; i < shared_queue->mx_stats_count; ++i)
     sessions += shared_queue->mx_stats[i].sessions_open;
   SpinLockRelease(&shared_queue->mx_stats_lock);
-  values[11] = Int64GetDatum(sessions);
+  values[12] = Int64GetDatum(sessions);
   PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 

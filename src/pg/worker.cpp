@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -21,8 +22,12 @@ extern "C" {
 #include <memory>
 #include <vector>
 
+#include "cache_maintenance.hpp"
 #include "engine_config.hpp"
 #include "guard.hpp"
+#include "job_runner.hpp"
+#include "worker_requests.hpp"
+#include "worker_results.hpp"
 #include "network_engine.hpp"
 #include "request_queue.hpp"
 #include "settings.hpp"
@@ -38,17 +43,43 @@ namespace {
 
 // Globals, never on a stack that an ereport could unwind.
 std::unique_ptr<NetworkEngine> engine;
-std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
 unsigned long long configured_version = 0;
 TimestampTz lists_checked_at = 0;
 TimestampTz stats_published_at = 0;
+TimestampTz jobs_run_at = 0;
+TimestampTz reprobes_run_at = 0;
+TimestampTz purge_run_at = 0;
+TimestampTz health_saved_at = 0;
+bool purge_soon = false;
+bool facts_restored = false;
+
+bool due(TimestampTz& last, long interval_ms) {
+  const TimestampTz now = GetCurrentTimestamp();
+  if (!TimestampDifferenceExceeds(last, now, static_cast<int>(interval_ms))) return false;
+  last = now;
+  return true;
+}
+
+// Jobs, re-probes, purging and the saved MX health: only where the worker
+// can write (not on a standby).
+void run_upkeep() {
+  if (RecoveryInProgress()) return;
+  if (!facts_restored) {
+    restore_domain_facts();
+    facts_restored = true;
+  }
+  if (due(jobs_run_at, 200)) run_jobs();
+  if (due(reprobes_run_at, 1000)) reprobe_due_entries();
+  if (due(purge_run_at, purge_soon ? 1000 : settings.cache_purge_interval_s * 1000L)) purge_soon = purge_expired_entries();
+  if (due(health_saved_at, 10000)) save_mx_health();
+}
 MxStatsPod mx_stats_copy[kMaxMxStats];
 
 void stop_engine(int, Datum) {
   worker_detach();
   (void)run_guarded("stopping the network engine", [] {
+    set_worker_engine(nullptr);
     engine.reset();
-    completions.clear();
   });
 }
 
@@ -70,6 +101,7 @@ void start_or_reconfigure_engine() {
     NetworkEngineConfig config = make_engine_config(settings, current_lists(), share_path);
     if (engine) engine->reconfigure(std::move(config));
     else engine = std::make_unique<NetworkEngine>(std::move(config));
+    set_worker_engine(engine.get());
   });
   raise_if_failed(result, "mailsentry worker");
   configured_version = user_config_version();
@@ -98,44 +130,6 @@ void take_new_requests() {
                         errmsg("mailsentry worker: %s", result.message)));
     }
   }
-}
-
-void deliver_answers() {
-  const GuardResult taken = run_guarded("collecting answers", [] {
-    completions = engine->take_completions();
-  });
-  raise_if_failed(taken, "mailsentry worker");
-  for (auto& [tag, facts] : completions) {
-    const int index = static_cast<int>(tag >> 32);
-    const uint32 ticket = static_cast<uint32>(tag & 0xffffffffu);
-    if (index < 0 || index >= shared_queue->slot_count) continue;
-    RequestSlot& slot = shared_queue->slots[index];
-    uint32 state = pg_atomic_read_u32(&slot.state);
-    if (slot.ticket != ticket || (state != kSlotTaken && state != kSlotAbandoned)) continue;
-    if (state == kSlotAbandoned) {
-      pg_atomic_compare_exchange_u32(&slot.state, &state, kSlotFree);
-      continue;
-    }
-    // The dialogue is logged by this thread: the I/O thread never calls PostgreSQL.
-    for (const std::string& line : facts.smtp_transcript)
-      ereport(LOG, (errmsg("mailsentry smtp %s: %s", facts.mx_host.c_str(), line.c_str())));
-    const GuardResult converted = run_guarded("storing an answer", [&] {
-      facts_to_pod(facts, slot.answer);
-    });
-    if (converted.failed) {
-      memset(&slot.answer, 0, sizeof slot.answer);
-      slot.answer.mx_found = TriState::null;
-    }
-    pg_atomic_fetch_add_u64(&shared_queue->stats.completed, 1);
-    // The exchange is a full barrier: the answer is visible before the state.
-    uint32 expected = kSlotTaken;
-    if (pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotDone)) {
-      wake_requester(slot);
-    } else if (expected == kSlotAbandoned) {
-      pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotFree);
-    }
-  }
-  (void)run_guarded("collecting answers", [] { completions.clear(); });
 }
 
 // Copies the engine's per-MX figures to shared memory for mailsentry.mx_stats.
@@ -184,7 +178,8 @@ void register_worker() {
   BackgroundWorker worker;
   memset(&worker, 0, sizeof worker);
   worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-  worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+  // On a hot standby too: verify_email works there (nothing is cached).
+  worker.bgw_start_time = BgWorkerStart_ConsistentState;
   worker.bgw_restart_time = 1;
   snprintf(worker.bgw_library_name, BGW_MAXLEN, "mailsentry");
   snprintf(worker.bgw_function_name, BGW_MAXLEN, "mailsentry_worker_main");
@@ -236,7 +231,8 @@ void mailsentry_worker_main(Datum) {
     if (reconfigure) start_or_reconfigure_engine();
 
     take_new_requests();
-    deliver_answers();
+    handle_completions();
+    run_upkeep();
     if (TimestampDifferenceExceeds(stats_published_at, GetCurrentTimestamp(), 1000))
       publish_mx_stats();
   }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Process-level tests of the worker that pg_regress cannot express: the
 # backend never opens a socket (strace), a SIGKILLed worker and the cluster's
-# recovery, and a full request queue. Needs root and the servers of
-# test/integration/servers.sh. Prints one "test NAME ... ok|FAILED" line per test.
+# recovery, a full request queue, background jobs (NOTIFY at the end, resuming
+# after an immediate restart, cancelling) and a hot standby. Needs root and the
+# servers of test/integration/servers.sh (the jobs use jobs-mail.net, the
+# scripted server on 127.0.0.41 whose RCPT replies take 60 ms). Prints one
+# "test NAME ... ok|FAILED" line per test.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/temp_cluster.sh
@@ -23,6 +26,33 @@ wait_for_worker() {
   done
   return 1
 }
+
+# Background jobs and the standby talk to the scripted server of jobs-mail.net;
+# its transcript tells which RCPTs it received. Only the part written after a
+# mark (a byte offset) is counted, so a test sees its own traffic only.
+it_state=${MAILSENTRY_IT_DIR:-/tmp/mailsentry-it}
+jobs_transcript=$it_state/smtp-jobs.jsonl
+transcript_mark() { stat -c %s "$jobs_transcript" 2>/dev/null || echo 0; }
+# "<count> <address>" for every RCPT TO address after the mark, lower-cased.
+rcpt_counts() {
+  tail -c +$(($1 + 1)) "$jobs_transcript" | jq -rR 'fromjson? | select(.dir == "C") | .text' |
+    sed -nE 's/^RCPT TO:<([^>]*)>.*/\1/Ip' | tr 'A-Z' 'a-z' | sort | uniq -c | awk '{print $1, $2}'
+}
+# How many RCPT TO:<address> lines came after the mark.
+rcpt_count() { rcpt_counts "$1" | awk -v a="${2,,}" '$2 == a {n = $1} END {print n + 0}'; }
+# Sets a worker setting (SIGHUP) and waits until the worker has reloaded: a
+# reload is done when a new backend sees it, and the worker (woken by the
+# signal) rereads the file at once; the extra second covers its current loop.
+worker_setting() {
+  temp_psql -q -c "ALTER SYSTEM SET $1 = '$2'" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 1
+}
+worker_setting_reset() {
+  temp_psql -q -c "ALTER SYSTEM RESET $1" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 1
+}
+# A job's state, done and total as "state|done|total".
+job_progress() { temp_psql -Atc "SELECT state, done, total FROM mailsentry.jobs WHERE job_id = $1" 2>/dev/null; }
 
 temp_cluster_start "mailsentry.database = 'postgres'" "mailsentry.queue_size = 16" \
   "mailsentry.queue_wait_timeout = '500ms'" "${net_settings[@]}"
@@ -92,6 +122,194 @@ report full_queue_waits_then_errors $? "elapsed=${elapsed}s: $overflow"
 # ... and once the queue drains, calls go through again.
 after=$(temp_psql -Atc "SELECT smtp_valid FROM verify_email('bob@postfix-mail.net')" 2>&1)
 report queue_recovers $([ "$after" = t ] && echo 0 || echo 1) "$after"
+
+if [ ! -s "$it_state/scenario-jobs.json" ]; then
+  report jobs_server 1 "no scripted server for jobs-mail.net ($it_state/scenario-jobs.json): servers.sh start first"
+  temp_cluster_stop
+  exit 1
+fi
+
+# 4. A job's end is announced on channel mailsentry_jobs with the job id as
+#    payload, by the worker. A psql session LISTENs, submits a small job (its
+#    own autocommitted statement) and keeps sending short statements: psql
+#    prints notifications after each one.
+listen_out=$(mktemp /tmp/mailsentry-listen.XXXXXX)
+listen_fifo=$(mktemp -u /tmp/mailsentry-listen-fifo.XXXXXX)
+mkfifo "$listen_fifo"
+temp_psql -At <"$listen_fifo" >"$listen_out" 2>&1 &
+listener=$!
+exec 7>"$listen_fifo"
+echo "LISTEN mailsentry_jobs;" >&7
+echo "SELECT 'job=' || mailsentry.submit(ARRAY['n1@jobs-mail.net', 'n2@jobs-mail.net', 'n3@jobs-mail.net']);" >&7
+for _ in $(seq 150); do
+  echo "SELECT pg_sleep(0.1);" >&7
+  sleep 0.1
+  grep -q 'Asynchronous notification "mailsentry_jobs"' "$listen_out" && break
+done
+echo '\q' >&7
+exec 7>&-
+wait "$listener"
+rm -f "$listen_fifo"
+job=$(sed -n 's/^job=\([0-9]*\)$/\1/p' "$listen_out")
+note=$(grep -m1 'Asynchronous notification "mailsentry_jobs"' "$listen_out")
+payload=$(echo "$note" | sed -n 's/.* with payload "\([^"]*\)" received .*/\1/p')
+sender=$(echo "$note" | sed -n 's/.* server process with PID \([0-9]*\)\..*/\1/p')
+worker=$(temp_psql -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'mailsentry worker'")
+progress=$(job_progress "${job:-0}")
+notes=$(grep -c 'Asynchronous notification "mailsentry_jobs"' "$listen_out")
+[[ -n $job && $payload == "$job" && $notes == 1 && $sender == "$worker" && $progress == "finished|3|3" ]]
+report job_notify $? "job=$job payload=$payload notifications=$notes sender=$sender worker=$worker progress=$progress: $(tr '\n' ' ' <"$listen_out" | cut -c1-300)"
+rm -f "$listen_out"
+
+# 5. A job survives an immediate restart (a crash: no shutdown checkpoint, the
+#    worker killed mid-dialogue). 300 addresses at 60 ms per RCPT over at most
+#    2 sessions take several seconds; mid-way the cluster is restarted with
+#    pg_ctl -m immediate. Afterwards the worker resumes the job by itself and
+#    finishes it. Every address finished before the restart (read before it)
+#    was asked exactly once: its committed verdict is not asked again. The
+#    others were asked at least once (those in flight at the crash maybe
+#    twice). Every 5th address exists (r005, r010, ...), the rest get 550.
+worker_setting mailsentry.max_connections_per_mx 2
+mark=$(transcript_mark)
+job=$(temp_psql -Atc "SELECT mailsentry.submit(array(SELECT format('r%s@jobs-mail.net', lpad(i::text, 3, '0')) FROM generate_series(1, 300) i))")
+before=$(mktemp /tmp/mailsentry-before.XXXXXX)
+percent="" restarted=1 log_mark=0
+for _ in $(seq 600); do
+  percent=$(temp_psql -Atc "SELECT coalesce(percent_done, 0) FROM mailsentry.jobs WHERE job_id = $job")
+  if [ "$(echo "$percent >= 20" | bc)" = 1 ]; then
+    if [ "$(echo "$percent <= 80" | bc)" = 1 ]; then
+      temp_psql -Atc "SELECT address FROM mailsentry.job_items WHERE job_id = $job AND verdict IS NOT NULL ORDER BY 1" >"$before"
+      log_mark=$(stat -c %s "$TEMP_CLUSTER_DIR/server.log")
+      runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$TEMP_CLUSTER_DIR/data" \
+        -l "$TEMP_CLUSTER_DIR/server.log" -m immediate -w restart >/dev/null 2>&1
+      restarted=$?
+    fi
+    break
+  fi
+  sleep 0.1
+done
+finished_before=$(wc -l <"$before")
+progress=""
+if [ "$restarted" = 0 ]; then
+  wait_for_worker
+  for _ in $(seq 600); do
+    progress=$(job_progress "$job")
+    [ "$progress" = "finished|300|300" ] && break
+    sleep 0.1
+  done
+fi
+# The restart was a crash: no shutdown checkpoint, WAL replayed at start.
+recovered=$(tail -c +$((log_mark + 1)) "$TEMP_CLUSTER_DIR/server.log" | grep -c "automatic recovery in progress")
+counts=$(mktemp /tmp/mailsentry-counts.XXXXXX)
+rcpt_counts "$mark" >"$counts"
+# Finished before the restart, asked other than once.
+not_once=$(awk -v c="$counts" 'FILENAME == c {n[$2] = $1; next} n[$1] != 1 {printf "%s:%d ", $1, n[$1] + 0}' "$counts" "$before")
+# Not finished before the restart, never asked.
+never=$(for i in $(seq -f '%03g' 300); do echo "r$i@jobs-mail.net"; done | grep -vxFf "$before" |
+  awk -v c="$counts" 'FILENAME == c {n[$2] = $1; next} !n[$1] {printf "%s ", $1}' "$counts" -)
+asked_twice=$(awk '$2 ~ /^r[0-9]+@jobs-mail.net$/ && $1 > 1' "$counts" | wc -l)
+# The verdicts: the existing addresses smtp_valid and not invalid, the others invalid.
+wrong=$(temp_psql -Atc "SELECT string_agg(i.email || '=' || coalesce(i.verdict, 'NULL') || '/' || coalesce(r.smtp_valid::text, 'NULL'), ' ')
+  FROM mailsentry.job_items i LEFT JOIN mailsentry.job_results r USING (job_id, item)
+  WHERE i.job_id = $job AND (i.verdict IS NULL OR (i.verdict = 'invalid') = (i.item % 5 = 0)
+                             OR r.smtp_valid IS DISTINCT FROM (i.item % 5 = 0))")
+[[ $restarted == 0 && $recovered -ge 1 && $finished_before -ge 40 && $finished_before -le 260 &&
+   $progress == "finished|300|300" && -z $not_once && -z $never && -z $wrong ]]
+report job_survives_immediate_restart $? "percent=$percent restarted=$restarted recoveries_logged=$recovered finished_before=$finished_before progress=$progress asked_twice=$asked_twice not_once=[${not_once:0:300}] never=[${never:0:300}] wrong=[${wrong:0:300}]"
+rm -f "$before" "$counts"
+
+# 6. Cancelling a running job stops it: with mailsentry.job_concurrency = 5
+#    at most 5 of its addresses are in flight at any moment, so after the
+#    cancel the mail server sees RCPTs for at most 5 addresses beyond those
+#    already finished, and then none at all.
+worker_setting mailsentry.job_concurrency 5
+mark=$(transcript_mark)
+job=$(temp_psql -Atc "SELECT mailsentry.submit(array(SELECT format('c%s@jobs-mail.net', lpad(i::text, 3, '0')) FROM generate_series(1, 200) i))")
+progress=""
+for _ in $(seq 300); do
+  progress=$(job_progress "$job")
+  [[ $progress == running\|* ]] && [ "$(echo "$progress" | cut -d'|' -f2)" -ge 10 ] && break
+  sleep 0.1
+done
+cancelled=$(temp_psql -Atc "SELECT mailsentry.cancel($job)")
+finished_at_cancel=$(temp_psql -Atc "SELECT count(*) FROM mailsentry.job_items WHERE job_id = $job AND verdict IS NOT NULL")
+sleep 1.5
+rcpts_soon=$(rcpt_counts "$mark" | awk '$2 ~ /^c/ {n += $1} END {print n + 0}')
+sleep 3
+rcpts_later=$(rcpt_counts "$mark" | awk '$2 ~ /^c/ {n += $1} END {print n + 0}')
+probed=$(rcpt_counts "$mark" | awk '$2 ~ /^c/' | wc -l)
+finished_later=$(temp_psql -Atc "SELECT count(*) FROM mailsentry.job_items WHERE job_id = $job AND verdict IS NOT NULL")
+state=$(job_progress "$job")
+again=$(temp_psql -Atc "SELECT mailsentry.cancel($job)")
+[[ $cancelled == t && $again == f && $state == cancelled\|* && $finished_at_cancel -lt 190 &&
+   $rcpts_soon == "$rcpts_later" && $probed -le $((finished_at_cancel + 5)) &&
+   $finished_later -le $((finished_at_cancel + 5)) ]]
+report job_cancel $? "before=$progress cancel=$cancelled/$again state=$state finished at cancel=$finished_at_cancel later=$finished_later addresses asked=$probed rcpts +1.5s=$rcpts_soon +4.5s=$rcpts_later"
+worker_setting_reset mailsentry.job_concurrency
+worker_setting_reset mailsentry.max_connections_per_mx
+
+# 7. A hot standby (streaming replication from this cluster): its worker runs,
+#    verify_email() there answers from the replicated cache without asking the
+#    mail server, and verifies new addresses through its own worker without
+#    writing anything (not to its cache, nor the primary's; no worker errors).
+STANDBY_PORT=$((TEMP_CLUSTER_PORT + 1))
+STANDBY_DIR=""
+standby_psql() {
+  runuser -u postgres -- psql -X -h "$STANDBY_DIR" -p "$STANDBY_PORT" -d postgres -v ON_ERROR_STOP=1 "$@"
+}
+standby_stop() {
+  [ -n "$STANDBY_DIR" ] || return 0
+  runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$STANDBY_DIR/data" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$STANDBY_DIR"
+  STANDBY_DIR=""
+}
+trap 'standby_stop; temp_cluster_stop' EXIT
+mark=$(transcript_mark)
+primary_answer=$(temp_psql -Atc "SELECT smtp_valid FROM verify_email('sb-cached@jobs-mail.net')" 2>&1)
+STANDBY_DIR=$(mktemp -d /tmp/mailsentry-standby.XXXXXX)
+chown postgres: "$STANDBY_DIR"
+standby_up=1
+if runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_basebackup" -h "$TEMP_CLUSTER_DIR" -p "$TEMP_CLUSTER_PORT" \
+     -D "$STANDBY_DIR/data" -R -X stream -c fast >"$STANDBY_DIR/basebackup.log" 2>&1; then
+  {
+    echo "# the standby"
+    echo "unix_socket_directories = '$STANDBY_DIR'"
+    echo "port = $STANDBY_PORT"
+    echo "hot_standby = on"
+  } >>"$STANDBY_DIR/data/postgresql.conf"
+  runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$STANDBY_DIR/data" -l "$STANDBY_DIR/server.log" \
+    -w start >/dev/null 2>&1 && standby_up=0
+fi
+in_recovery="" standby_worker="" replayed=""
+if [ "$standby_up" = 0 ]; then
+  in_recovery=$(standby_psql -Atc "SELECT pg_is_in_recovery()")
+  for _ in $(seq 100); do
+    standby_worker=$(standby_psql -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'mailsentry worker'")
+    replayed=$(standby_psql -Atc "SELECT count(*) FROM mailsentry.cache WHERE address = 'sb-cached@jobs-mail.net'")
+    [[ $standby_worker == 1 && $replayed == 1 ]] && break
+    sleep 0.1
+  done
+fi
+asked_before=$(rcpt_count "$mark" sb-cached@jobs-mail.net)
+cached_answer=$(standby_psql -Atc "SELECT cached, smtp_valid FROM verify_email('sb-cached@jobs-mail.net')" 2>&1)
+asked_after=$(rcpt_count "$mark" sb-cached@jobs-mail.net)
+new_answer=$(standby_psql -Atc "SELECT cached, smtp_valid FROM verify_email('sb-new@jobs-mail.net')" 2>&1)
+unknown_answer=$(standby_psql -Atc "SELECT cached, smtp_valid FROM verify_email('sb-nobody@jobs-mail.net')" 2>&1)
+new_asked=$(rcpt_count "$mark" sb-new@jobs-mail.net)
+# Nothing was written: the new addresses are in no cache; asked again, the
+# standby's worker asks the server again.
+again_answer=$(standby_psql -Atc "SELECT cached, smtp_valid FROM verify_email('sb-new@jobs-mail.net')" 2>&1)
+new_asked_again=$(rcpt_count "$mark" sb-new@jobs-mail.net)
+primary_has=$(temp_psql -Atc "SELECT count(*) FROM mailsentry.cache WHERE address LIKE 'sb-n%'")
+standby_has=$(standby_psql -Atc "SELECT count(*) FROM mailsentry.cache WHERE address LIKE 'sb-n%'" 2>&1)
+worker_started=$(grep -c 'mailsentry worker started' "$STANDBY_DIR/server.log" 2>/dev/null)
+errors=$(grep -E 'ERROR|FATAL|PANIC|mailsentry worker: .*failed' "$STANDBY_DIR/server.log" 2>/dev/null | head -3 | tr '\n' ' ')
+[[ $primary_answer == t && $standby_up == 0 && $in_recovery == t && $standby_worker == 1 &&
+   $replayed == 1 && $worker_started -ge 1 && $asked_before == 1 && $asked_after == 1 &&
+   $cached_answer == "t|t" && $new_answer == "f|t" && $unknown_answer == "f|f" && $new_asked == 1 &&
+   $again_answer == "f|t" && $new_asked_again == 2 && $primary_has == 0 && $standby_has == 0 && -z $errors ]]
+report hot_standby $? "primary=$primary_answer up=$standby_up recovery=$in_recovery worker=$standby_worker/$worker_started replayed=$replayed cached=$cached_answer (asked $asked_before->$asked_after) new=$new_answer (asked $new_asked) unknown=$unknown_answer again=$again_answer (asked $new_asked_again) written: primary=$primary_has standby=$standby_has errors=[$errors] $(tail -c 300 "$STANDBY_DIR/basebackup.log" 2>/dev/null)"
+standby_stop
 
 temp_cluster_stop
 exit $(( failures == 0 ? 0 : 1 ))

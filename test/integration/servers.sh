@@ -33,7 +33,7 @@ SCRIPTED=(
   catchall:127.0.0.26 greylist:127.0.0.27 tarpit:127.0.0.28 busy:127.0.0.30
   policy:127.0.0.31 utf8:127.0.0.32 multiline:127.0.0.33 malformed:127.0.0.34
   slowbanner:127.0.0.35 tls:127.0.0.36 notls:127.0.0.37 exists:127.0.0.38
-  slow:127.0.0.39 gmail:127.0.0.40
+  slow:127.0.0.39 gmail:127.0.0.40 jobs:127.0.0.41
 )
 
 say() { echo "servers.sh: $*"; }
@@ -193,7 +193,7 @@ start_rdap() {
     --fixtures "$STATE/rdap-fixture.json" --log "$STATE/rdap.jsonl"
 }
 
-# ---- Scripted SMTP servers on 127.0.0.26-40:25 --------------------------------
+# ---- Scripted SMTP servers on 127.0.0.26-41:25 --------------------------------
 
 start_scripted() {
   local entry name ip

@@ -1,0 +1,16 @@
+// The worker's upkeep of what it persisted: background re-probes of
+// inconclusive verdicts, purging expired cache rows in bounded batches,
+// per-MX health totals, and handing domain facts back to the engine when it
+// starts. PostgreSQL side, each in its own transaction; worker process only,
+// never during recovery.
+#pragma once
+
+namespace mailsentry::pg {
+
+void restore_domain_facts();
+void reprobe_due_entries();
+// True when a full batch was removed (more may be waiting).
+bool purge_expired_entries();
+void save_mx_health();
+
+}  // namespace mailsentry::pg

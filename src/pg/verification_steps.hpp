@@ -1,0 +1,33 @@
+// The steps of one verification that verify_email(), verify_emails(), the
+// cache reader and the worker's jobs share (C++ only; call inside
+// run_guarded()).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "network_verifier.hpp"
+#include "verification.hpp"
+
+namespace mailsentry::pg {
+
+// Runs the network-free checks. Returns the request for the worker, or
+// nothing when no network check can change the verdict (invalid syntax, a
+// provider format violation, a system address, an address literal); `v` is
+// then final apart from assess().
+std::optional<NetworkRequest> start_verification(std::string_view input, Depth depth,
+                                                 const ProbeSettings& probe, Verification& v);
+
+// Takes in the worker's facts (or notes that none came) and scores.
+void finish_verification(Verification& v, std::optional<NetworkFacts> facts,
+                         std::string_view missing_reason);
+
+// Whether facts leave the mailbox question open: no DNS answer, or an SMTP
+// probe that gave no answer (a catch-all domain is an answer). Such verdicts
+// get the shorter cache TTL and are re-probed in the background.
+bool facts_inconclusive(const NetworkFacts& facts);
+
+// Rank of a depth: a cached verdict serves requests of its depth or less.
+int depth_rank(Depth depth);
+
+}  // namespace mailsentry::pg

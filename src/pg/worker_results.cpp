@@ -1,0 +1,123 @@
+#include "worker_results.hpp"
+
+#include "postgres_headers.hpp"
+
+extern "C" {
+#include "access/xlog.h"
+#include "utils/timestamp.h"
+}
+
+#include <string>
+#include <vector>
+
+#include "cache_writer.hpp"
+#include "guard.hpp"
+#include "job_runner.hpp"
+#include "request_queue.hpp"
+#include "settings.hpp"
+#include "verification_steps.hpp"
+#include "worker_requests.hpp"
+#include "worker_transaction.hpp"
+
+namespace mailsentry::pg {
+
+namespace {
+
+// Globals: no C++ object on a stack that an ereport could unwind.
+std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
+std::vector<CacheWrite> writes;
+InternalRequest internal_scratch;
+
+// C++ side: what to write for each completion.
+void prepare_writes(TimestampTz now) {
+  writes.clear();
+  for (auto& [tag, facts] : completions) {
+    CacheWrite write{};
+    if (tag & kInternalTag) {
+      if (!take_internal(tag, internal_scratch)) continue;
+      write = internal_scratch.meta;
+      if (internal_scratch.kind == InternalKind::job_item)
+        note_job_verdict(internal_scratch.job_id, internal_scratch.item, internal_scratch.email,
+                         write.depth, &facts);
+    } else {
+      const int index = static_cast<int>(tag >> 32);
+      if (index < 0 || index >= shared_queue->slot_count) continue;
+      const RequestSlot& slot = shared_queue->slots[index];
+      if (slot.ticket != static_cast<uint32>(tag & 0xffffffffu)) continue;
+      const NetworkRequest request = request_from_pod(slot.request);
+      describe_request(request, write);
+    }
+    facts_to_pod(facts, write.facts);
+    write.inconclusive = facts_inconclusive(facts);
+    write.checked_at = now;
+    writes.push_back(write);
+  }
+}
+
+void write_all() {
+  if (!cache_tables_exist()) return;
+  for (const CacheWrite& write : writes) {
+    write_cache_entry(write);
+    write_domain_facts(write);
+  }
+  write_job_progress();
+}
+
+// Answers the backends whose requests finished (as before the cache existed).
+void deliver_to_slots() {
+  for (auto& [tag, facts] : completions) {
+    if (tag & kInternalTag) continue;
+    const int index = static_cast<int>(tag >> 32);
+    const uint32 ticket = static_cast<uint32>(tag & 0xffffffffu);
+    if (index < 0 || index >= shared_queue->slot_count) continue;
+    RequestSlot& slot = shared_queue->slots[index];
+    uint32 state = pg_atomic_read_u32(&slot.state);
+    if (slot.ticket != ticket || (state != kSlotTaken && state != kSlotAbandoned)) continue;
+    if (state == kSlotAbandoned) {
+      pg_atomic_compare_exchange_u32(&slot.state, &state, kSlotFree);
+      continue;
+    }
+    const GuardResult converted = run_guarded("storing an answer", [&] {
+      facts_to_pod(facts, slot.answer);
+    });
+    if (converted.failed) {
+      memset(&slot.answer, 0, sizeof slot.answer);
+      slot.answer.mx_found = TriState::null;
+    }
+    pg_atomic_fetch_add_u64(&shared_queue->stats.completed, 1);
+    // The exchange is a full barrier: the answer is visible before the state.
+    uint32 expected = kSlotTaken;
+    if (pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotDone)) {
+      wake_requester(slot);
+    } else if (expected == kSlotAbandoned) {
+      pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotFree);
+    }
+  }
+}
+
+}  // namespace
+
+void handle_completions() {
+  const TimestampTz now = GetCurrentTimestamp();
+  raise_if_failed(run_guarded("collecting answers", [now] {
+    completions = worker_engine()->take_completions();
+    if (!completions.empty()) prepare_writes(now);
+  }), "mailsentry worker");
+  if (completions.empty()) return;
+  // The dialogue is logged by this thread: the I/O thread never calls PostgreSQL.
+  for (const auto& [tag, facts] : completions)
+    for (const std::string& line : facts.smtp_transcript)
+      ereport(LOG, (errmsg("mailsentry smtp %s: %s", facts.mx_host.c_str(), line.c_str())));
+  // On a standby nothing is written: verdicts are computed, not cached.
+  if (!RecoveryInProgress() && (!writes.empty() || job_progress_pending())) {
+    if (!run_in_transaction("storing verdicts", write_all))
+      (void)run_guarded("storing verdicts", [] { writes.clear(); });
+  }
+  deliver_to_slots();
+  (void)run_guarded("collecting answers", [] {
+    completions.clear();
+    writes.clear();
+  });
+}
+
+}  // namespace mailsentry::pg
