@@ -35,6 +35,26 @@ const char* const kCacheColumnNames[kCacheColumnCount] = {
 
 Oid checked_relation = InvalidOid;  // the cache table whose layout was checked
 
+// The OIDs of the cache and its index, looked up once per backend and again
+// when the relations are gone or renamed (extension dropped and re-created).
+Oid cache_schema_oid = InvalidOid;
+Oid cache_oid = InvalidOid;
+Oid cache_index_oid = InvalidOid;
+
+bool is_relation(Relation rel, const char* name) {
+  return strcmp(RelationGetRelationName(rel), name) == 0 &&
+         RelationGetNamespace(rel) == cache_schema_oid;
+}
+
+bool look_up_cache_oids() {
+  const Oid schema = get_namespace_oid("mailsentry", true);
+  cache_schema_oid = schema;
+  if (!OidIsValid(schema)) return false;
+  cache_oid = get_relname_relid("cache", schema);
+  cache_index_oid = get_relname_relid("cache_pkey", schema);
+  return OidIsValid(cache_oid) && OidIsValid(cache_index_oid);
+}
+
 void check_layout(Relation rel) {
   if (RelationGetRelid(rel) == checked_relation) return;
   TupleDesc desc = RelationGetDescr(rel);
@@ -133,6 +153,29 @@ void decode(TupleTableSlot* slot, CacheEntry& out) {
   out.expires_at = DatumGetTimestampTz(v[kCacheExpiresAt]);
 }
 
+// Opens the cache and its index (AccessShareLock); false when there is none.
+bool open_cache(Relation& table, Relation& index) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (attempt == 1 || !OidIsValid(cache_oid)) {
+      if (!look_up_cache_oids()) return false;
+    }
+    table = try_table_open(cache_oid, AccessShareLock);
+    if (table == nullptr) continue;
+    if (!is_relation(table, "cache")) {
+      table_close(table, AccessShareLock);
+      continue;
+    }
+    index = try_index_open(cache_index_oid, AccessShareLock);
+    if (index != nullptr && is_relation(index, "cache_pkey")) {
+      check_layout(table);
+      return true;
+    }
+    if (index != nullptr) index_close(index, AccessShareLock);
+    table_close(table, AccessShareLock);
+  }
+  return false;
+}
+
 }  // namespace
 
 std::int32_t today_unix_days() {
@@ -141,15 +184,9 @@ std::int32_t today_unix_days() {
 }
 
 bool read_cache_entry(const char* address, std::size_t length, CacheEntry& out) {
-  const Oid schema = get_namespace_oid("mailsentry", true);
-  if (!OidIsValid(schema)) return false;
-  const Oid table_oid = get_relname_relid("cache", schema);
-  const Oid index_oid = get_relname_relid("cache_pkey", schema);
-  if (!OidIsValid(table_oid) || !OidIsValid(index_oid)) return false;
-
-  Relation table = table_open(table_oid, AccessShareLock);
-  Relation index = index_open(index_oid, AccessShareLock);
-  check_layout(table);
+  Relation table = nullptr;
+  Relation index = nullptr;
+  if (!open_cache(table, index)) return false;
   Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
   ScanKeyData key;
   ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ,

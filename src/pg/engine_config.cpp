@@ -62,11 +62,20 @@ NetworkEngineConfig make_engine_config(const Settings& s, const Lists& lists,
 }
 
 ProbeSettings make_probe_settings(const Settings& s) {
+  // Parsed once per value of the setting, not once per verification.
+  static std::string parsed_text;
+  static std::vector<std::chrono::milliseconds> parsed_timeouts;
+  const char* text = s.smtp_timeouts ? s.smtp_timeouts : "";
+  if (parsed_timeouts.empty() || parsed_text != text) {
+    std::vector<std::chrono::milliseconds> timeouts;
+    for (const std::string& item : split_list(text))
+      timeouts.emplace_back(std::strtol(item.c_str(), nullptr, 10));
+    if (timeouts.empty()) timeouts = ProbeSettings().timeouts;
+    parsed_timeouts = std::move(timeouts);
+    parsed_text = text;
+  }
   ProbeSettings probe;
-  probe.timeouts.clear();
-  for (const std::string& item : split_list(s.smtp_timeouts ? s.smtp_timeouts : ""))
-    probe.timeouts.emplace_back(std::strtol(item.c_str(), nullptr, 10));
-  if (probe.timeouts.empty()) probe.timeouts = ProbeSettings().timeouts;
+  probe.timeouts = parsed_timeouts;
   probe.greylist_retry_delay = std::chrono::milliseconds(s.greylist_retry_delay_ms);
   return probe;
 }
