@@ -13,6 +13,7 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 
@@ -319,6 +320,17 @@ void deliver(asio::io_context& io, std::function<void(Answer)> done, Answer answ
   });
 }
 
+// Identical lookups share one query while it is in flight: the first opens a
+// flight, later ones join it as waiters, and whoever ends the query completes
+// the flight, which hands each waiter its own copy of the one answer.
+template <typename Answer>
+struct Flight {
+  std::vector<std::function<void(Answer)>> waiters;
+};
+
+template <typename Answer>
+using Flights = std::unordered_map<std::string, std::shared_ptr<Flight<Answer>>>;
+
 }  // namespace
 
 std::vector<DnsServerAddress> parse_dns_servers(std::string_view spec) {
@@ -348,8 +360,9 @@ struct DnsResolver::Impl {
         cache(options.cache_capacity),
         channel(make_channel(io_context, options)) {}
 
-  // Pending callbacks are completed with "cancelled" while the channel dies;
-  // handlers already posted from other threads see `alive` expired.
+  // Pending callbacks (every waiter of every flight) are completed with
+  // "cancelled" while the channel dies; handlers already posted from other
+  // threads see `alive` expired.
   ~Impl() {
     alive.reset();
     channel.reset();
@@ -389,6 +402,62 @@ struct DnsResolver::Impl {
     cache_hits.fetch_add(1, std::memory_order_relaxed);
     deliver(io, done, std::move(*answer));
     return true;
+  }
+
+  // Adds done to the lookup of key already in flight, if there is one.
+  template <typename Answer>
+  bool join_flight(Flights<Answer>& flights, const std::string& key,
+                   std::function<void(Answer)>& done) {
+    const auto found = flights.find(key);
+    if (found == flights.end()) return false;
+    found->second->waiters.push_back(std::move(done));
+    coalesced.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  // Opens the flight of key with done as its first waiter. The function
+  // returned completes it: it closes the flight, so that later lookups ask
+  // again (or find the cache filled), and delivers the answer to every waiter.
+  // It runs once per flight, also with "cancelled" while the channel dies, and
+  // then touches the Impl only while it is alive.
+  template <typename Answer>
+  std::function<void(Answer)> open_flight(Flights<Answer>& flights, const std::string& key,
+                                          std::function<void(Answer)> done) {
+    auto flight = std::make_shared<Flight<Answer>>();
+    flight->waiters.push_back(std::move(done));
+    flights[key] = flight;
+    asio::io_context& io_context = io;
+    return [&io_context, &flights, alive = std::weak_ptr<char>(alive), key,
+            flight](Answer answer) {
+      if (!alive.expired()) close_flight(flights, key, flight);
+      std::vector<std::function<void(Answer)>> waiters = std::move(flight->waiters);
+      flight->waiters.clear();
+      for (std::size_t i = 0; i + 1 < waiters.size(); ++i) {
+        deliver(io_context, std::move(waiters[i]), Answer(answer));
+      }
+      if (!waiters.empty()) deliver(io_context, std::move(waiters.back()), std::move(answer));
+    };
+  }
+
+  // Forgets the flight of key if it is still this one.
+  template <typename Answer>
+  static void close_flight(Flights<Answer>& flights, const std::string& key,
+                           const std::shared_ptr<Flight<Answer>>& flight) {
+    const auto found = flights.find(key);
+    if (found != flights.end() && found->second == flight) flights.erase(found);
+  }
+
+  // Sends the query of a flight just opened; should sending throw (allocation
+  // failure), the flight is closed rather than left to swallow later lookups.
+  template <typename Answer, typename Send>
+  void send_for_flight(Flights<Answer>& flights, const std::string& key, Send send) {
+    const std::shared_ptr<Flight<Answer>> flight = flights.at(key);
+    try {
+      send();
+    } catch (...) {
+      close_flight(flights, key, flight);
+      throw;
+    }
   }
 
   void remember(const std::string& key, CachedAnswer answer, DnsStatus status,
@@ -469,44 +538,54 @@ struct DnsResolver::Impl {
     });
   }
 
+  // Each start_*() answers from the cache, else joins the identical lookup in
+  // flight, else opens a flight and sends the query; `done` below is then the
+  // flight's completion, run exactly once, and the cache is filled once.
   void start_addresses(const std::string& name, std::function<void(AddressAnswer)> done) {
     const std::string key = "ADDR " + name;
     if (answer_from_cache(key, done)) return;
-    asio::io_context& io_context = io;
-    query_all_addresses(name, [this, &io_context, key, done](AddressLookup lookup) {
-      if (lookup.cancelled) return deliver(io_context, done, cancelled_answer<AddressAnswer>());
-      AddressAnswer answer = to_address_answer(lookup);
-      remember(key, answer, answer.status, lookup.ttl);
-      deliver(io_context, done, std::move(answer));
+    if (join_flight(address_flights, key, done)) return;
+    auto complete = open_flight(address_flights, key, std::move(done));
+    send_for_flight(address_flights, key, [&] {
+      query_all_addresses(name, [this, key, complete](AddressLookup lookup) {
+        if (lookup.cancelled) return complete(cancelled_answer<AddressAnswer>());
+        AddressAnswer answer = to_address_answer(lookup);
+        remember(key, answer, answer.status, lookup.ttl);
+        complete(std::move(answer));
+      });
     });
   }
 
   void start_a(const std::string& name, std::function<void(AddressAnswer)> done) {
     const std::string key = "A " + name;
     if (answer_from_cache(key, done)) return;
-    asio::io_context& io_context = io;
-    query_addresses_of_type(name, ns_t_a, [this, &io_context, key, done](AddressLookup lookup) {
-      if (lookup.cancelled) return deliver(io_context, done, cancelled_answer<AddressAnswer>());
-      AddressAnswer answer = to_address_answer(lookup);
-      remember(key, answer, answer.status, lookup.ttl);
-      deliver(io_context, done, std::move(answer));
+    if (join_flight(address_flights, key, done)) return;
+    auto complete = open_flight(address_flights, key, std::move(done));
+    send_for_flight(address_flights, key, [&] {
+      query_addresses_of_type(name, ns_t_a, [this, key, complete](AddressLookup lookup) {
+        if (lookup.cancelled) return complete(cancelled_answer<AddressAnswer>());
+        AddressAnswer answer = to_address_answer(lookup);
+        remember(key, answer, answer.status, lookup.ttl);
+        complete(std::move(answer));
+      });
     });
   }
 
   void start_mx(const std::string& domain, std::function<void(MxAnswer)> done) {
     const std::string key = "MX " + domain;
     if (answer_from_cache(key, done)) return;
-    queries.fetch_add(1, std::memory_order_relaxed);
-    asio::io_context& io_context = io;
-    channel->query(domain, ns_t_mx,
-                   [this, &io_context, domain, key, done](int status, const unsigned char* answer,
-                                                          int length) {
-                     if (is_cancellation(status)) {
-                       return deliver(io_context, done, cancelled_answer<MxAnswer>());
-                     }
-                     count_failure(status);
-                     on_mx_answer(domain, key, done, status, answer, length);
-                   });
+    if (join_flight(mx_flights, key, done)) return;
+    auto complete = open_flight(mx_flights, key, std::move(done));
+    send_for_flight(mx_flights, key, [&] {
+      queries.fetch_add(1, std::memory_order_relaxed);
+      channel->query(domain, ns_t_mx,
+                     [this, domain, key, complete](int status, const unsigned char* answer,
+                                                   int length) {
+                       if (is_cancellation(status)) return complete(cancelled_answer<MxAnswer>());
+                       count_failure(status);
+                       on_mx_answer(domain, key, complete, status, answer, length);
+                     });
+    });
   }
 
   void on_mx_answer(const std::string& domain, const std::string& key,
@@ -516,7 +595,7 @@ struct DnsResolver::Impl {
     if (status == ARES_ENOTFOUND) {
       answer.status = DnsStatus::no_such_domain;
       remember(key, answer, answer.status, {});
-      return deliver(io, done, std::move(answer));
+      return done(std::move(answer));
     }
     ares_mx_reply* records = nullptr;
     if (status == ARES_SUCCESS) {
@@ -529,7 +608,7 @@ struct DnsResolver::Impl {
     if (status == ARES_ENODATA) return fall_back_to_addresses(domain, key, done);
     if (status != ARES_SUCCESS) {
       answer.error = describe_failure("MX", domain, status);
-      return deliver(io, done, std::move(answer));
+      return done(std::move(answer));
     }
     bool only_root_exchanges = true;
     for (const ares_mx_reply* record = records; record != nullptr; record = record->next) {
@@ -545,16 +624,15 @@ struct DnsResolver::Impl {
     answer.null_mx = only_root_exchanges;  // RFC 7505: "0 ." alone
     const auto ttl = smallest_answer_ttl(raw_answer, length).value_or(options.default_ttl);
     remember(key, answer, answer.status, ttl);
-    deliver(io, done, std::move(answer));
+    done(std::move(answer));
   }
 
   // RFC 5321 5.1: no MX at all, so the domain itself is the mail host if it
   // has an address.
   void fall_back_to_addresses(const std::string& domain, const std::string& key,
                               const std::function<void(MxAnswer)>& done) {
-    asio::io_context& io_context = io;
-    query_all_addresses(domain, [this, &io_context, domain, key, done](AddressLookup lookup) {
-      if (lookup.cancelled) return deliver(io_context, done, cancelled_answer<MxAnswer>());
+    query_all_addresses(domain, [this, domain, key, done](AddressLookup lookup) {
+      if (lookup.cancelled) return done(cancelled_answer<MxAnswer>());
       MxAnswer answer;
       answer.status = lookup.status;
       answer.error = lookup.error;
@@ -563,7 +641,7 @@ struct DnsResolver::Impl {
         answer.hosts.push_back(MxHost{0, domain});
       }
       remember(key, answer, answer.status, lookup.ttl);
-      deliver(io_context, done, std::move(answer));
+      done(std::move(answer));
     });
   }
 
@@ -572,8 +650,12 @@ struct DnsResolver::Impl {
   TtlLruCache<CachedAnswer> cache;
   std::atomic<std::uint64_t> queries{0};
   std::atomic<std::uint64_t> cache_hits{0};
+  std::atomic<std::uint64_t> coalesced{0};
   std::atomic<std::uint64_t> timeouts{0};
   std::atomic<std::uint64_t> failures{0};
+  // Lookups in flight by cache key ("MX x", "ADDR x", "A x"); io thread only.
+  Flights<MxAnswer> mx_flights;
+  Flights<AddressAnswer> address_flights;
   // Work dispatched from other threads checks this before touching the Impl.
   std::shared_ptr<char> alive = std::make_shared<char>();
   std::unique_ptr<AresAsioChannel> channel;  // last: destroyed first
@@ -664,13 +746,18 @@ void DnsResolver::reconfigure(DnsOptions options) {
   impl_->channel = std::move(new_channel);
   impl_->options = std::move(options);
   impl_->cache = TtlLruCache<Impl::CachedAnswer>(impl_->options.cache_capacity);
-  old_channel.reset();  // pending queries complete with "cancelled"
+  // Lookups from now on never join a query sent to the old servers; those
+  // queries complete with "cancelled", to every waiter, as the channel dies.
+  impl_->mx_flights.clear();
+  impl_->address_flights.clear();
+  old_channel.reset();
 }
 
 DnsResolver::Stats DnsResolver::stats() const {
   Stats stats;
   stats.queries = impl_->queries.load(std::memory_order_relaxed);
   stats.cache_hits = impl_->cache_hits.load(std::memory_order_relaxed);
+  stats.coalesced = impl_->coalesced.load(std::memory_order_relaxed);
   stats.timeouts = impl_->timeouts.load(std::memory_order_relaxed);
   stats.failures = impl_->failures.load(std::memory_order_relaxed);
   return stats;

@@ -62,6 +62,10 @@ struct AddressAnswer {
   bool from_cache = false;
 };
 
+// Identical lookups (same normalised name and kind: MX, addresses, A) made
+// while one is in flight share its query and its answer instead of sending
+// another: a batch of addresses at one domain asks DNS once.
+//
 // Threading: the io_context must be run by one thread. resolve_*() and stats()
 // may be called from any thread; the constructor, reconfigure() and the
 // destructor only on the io_context's thread or while it is not running. The
@@ -77,7 +81,9 @@ class DnsResolver {
 
   // Callbacks run on the io_context's thread, exactly once each (with
   // status inconclusive and error "cancelled" when the resolver is destroyed
-  // or reconfigured while the query is pending).
+  // or reconfigured while the query is pending). A lookup that joins an
+  // identical one in flight gets a copy of the same answer (from_cache false),
+  // failures and cancellation included.
   void resolve_mx(std::string domain, std::function<void(MxAnswer)> done);
   void resolve_addresses(std::string host, std::function<void(AddressAnswer)> done);
   // A records only: DNS blocklist lookups ("example.com.dbl.example.net").
@@ -95,8 +101,10 @@ class DnsResolver {
   void reconfigure(DnsOptions options);
 
   struct Stats {
-    std::uint64_t queries = 0;
-    std::uint64_t cache_hits = 0;
+    std::uint64_t queries = 0;     // sent to DNS: one per MX, A or AAAA question
+    std::uint64_t cache_hits = 0;  // lookups answered from the cache
+    std::uint64_t coalesced = 0;   // lookups that joined an identical one in flight
+                                   // (no query of their own, not a cache hit)
     std::uint64_t timeouts = 0;
     std::uint64_t failures = 0;
   };

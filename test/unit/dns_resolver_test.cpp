@@ -9,6 +9,7 @@
 #include <asio/post.hpp>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -97,6 +98,52 @@ std::vector<std::string> host_names(const MxAnswer& answer) {
 std::set<std::string> address_texts(const AddressAnswer& answer) {
   std::set<std::string> texts;
   for (const auto& address : answer.addresses) texts.insert(address.to_string());
+  return texts;
+}
+
+// The answers to many lookups started at once, each callback with an index of
+// its own so that "each ran exactly once" can be checked.
+template <typename Answer>
+class LookupBatch {
+ public:
+  explicit LookupBatch(int size) : calls_(size, 0), answers_(size) {}
+
+  std::function<void(Answer)> callback(int index) {
+    return [this, index](Answer answer) {
+      ++calls_[index];
+      answers_[index] = std::move(answer);
+    };
+  }
+
+  int size() const { return static_cast<int>(calls_.size()); }
+  int finished() const {
+    return static_cast<int>(std::count_if(calls_.begin(), calls_.end(), [](int c) { return c > 0; }));
+  }
+  bool all_finished() const { return finished() == size(); }
+  int calls(int index) const { return calls_[index]; }
+  const Answer& answer(int index) const { return answers_[index]; }
+
+ private:
+  std::vector<int> calls_;
+  std::vector<Answer> answers_;
+};
+
+// Runs the io_context until done() holds (or limit passed), then a little
+// longer so that a callback run twice would show.
+template <typename Predicate>
+void run_until(asio::io_context& io, Predicate done, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    if (io.run_one_for(50ms) == 0 && io.stopped()) std::this_thread::sleep_for(1ms);
+  }
+  io.restart();
+  io.run_for(200ms);
+}
+
+std::vector<std::string> address_list(const AddressAnswer& answer) {
+  std::vector<std::string> texts;
+  for (const auto& address : answer.addresses) texts.push_back(address.to_string());
   return texts;
 }
 
@@ -641,6 +688,250 @@ TEST_F(DnsResolverTest, ThrowingCallbackDoesNotEscape) {
   EXPECT_NO_THROW(io_.run_for(10s));
 }
 
+// ---------------------------------------------------------- coalescing ---
+
+TEST_F(DnsResolverTest, ConcurrentMxLookupsShareOneQuery) {
+  constexpr int kLookups = 200;
+  LookupBatch<MxAnswer> batch(kLookups);
+  for (int i = 0; i < kLookups; ++i) {  // all before the io_context runs: none answered yet
+    resolver_->resolve_mx(i % 3 == 0 ? "MX.Test.Example." : "mx.test.example", batch.callback(i));
+  }
+  run_until(io_, [&] { return batch.all_finished(); });
+  ASSERT_EQ(batch.finished(), kLookups);
+  const std::vector<std::string> expected = {"a.mail.test.example", "b.mail.test.example",
+                                             "c.mail.test.example"};
+  for (int i = 0; i < kLookups; ++i) {
+    EXPECT_EQ(batch.calls(i), 1) << i;
+    const MxAnswer& answer = batch.answer(i);
+    EXPECT_EQ(answer.status, DnsStatus::ok) << i << ": " << answer.error;
+    EXPECT_EQ(host_names(answer), expected) << i;
+    ASSERT_EQ(answer.hosts.size(), 3u) << i;
+    EXPECT_EQ(answer.hosts[2].preference, 30) << i;
+    EXPECT_FALSE(answer.from_cache) << i;
+    EXPECT_FALSE(answer.null_mx || answer.implicit_mx) << i;
+  }
+  // dnsmasq saw one MX query: waiting for a second finds none.
+  EXPECT_EQ(dnsmasq_.wait_for_query_count("MX", "mx.test.example", 2, 500ms), 1);
+  DnsResolver::Stats stats = resolver_->stats();
+  EXPECT_EQ(stats.queries, 1u);
+  EXPECT_EQ(stats.coalesced, static_cast<std::uint64_t>(kLookups - 1));
+  EXPECT_EQ(stats.cache_hits, 0u);
+
+  // The answer was cached once: the next lookup sends nothing.
+  const MxAnswer later = mx_of(*resolver_, io_, "mx.test.example");
+  EXPECT_TRUE(later.from_cache);
+  EXPECT_EQ(host_names(later), expected);
+  stats = resolver_->stats();
+  EXPECT_EQ(stats.queries, 1u);
+  EXPECT_EQ(stats.cache_hits, 1u);
+  EXPECT_EQ(stats.coalesced, static_cast<std::uint64_t>(kLookups - 1));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(dnsmasq_.query_count("MX", "mx.test.example"), 1);
+}
+
+TEST_F(DnsResolverTest, ConcurrentImplicitMxLookupsShareTheAddressFallback) {
+  constexpr int kLookups = 100;
+  LookupBatch<MxAnswer> batch(kLookups);
+  for (int i = 0; i < kLookups; ++i) resolver_->resolve_mx("aonly.test.example", batch.callback(i));
+  run_until(io_, [&] { return batch.all_finished(); });
+  ASSERT_EQ(batch.finished(), kLookups);
+  for (int i = 0; i < kLookups; ++i) {
+    EXPECT_EQ(batch.calls(i), 1) << i;
+    EXPECT_EQ(batch.answer(i).status, DnsStatus::ok) << i << ": " << batch.answer(i).error;
+    EXPECT_TRUE(batch.answer(i).implicit_mx) << i;
+    EXPECT_EQ(host_names(batch.answer(i)), std::vector<std::string>{"aonly.test.example"}) << i;
+  }
+  EXPECT_EQ(dnsmasq_.wait_for_query_count("MX", "aonly.test.example", 2, 500ms), 1);
+  EXPECT_EQ(dnsmasq_.query_count("A", "aonly.test.example"), 1);
+  EXPECT_EQ(dnsmasq_.query_count("AAAA", "aonly.test.example"), 1);
+  EXPECT_EQ(resolver_->stats().queries, 3u);  // MX, then A and AAAA once
+  EXPECT_EQ(resolver_->stats().coalesced, static_cast<std::uint64_t>(kLookups - 1));
+  EXPECT_TRUE(mx_of(*resolver_, io_, "aonly.test.example").from_cache);
+}
+
+TEST_F(DnsResolverTest, ConcurrentAddressLookupsShareOneQueryPair) {
+  constexpr int kLookups = 200;
+  LookupBatch<AddressAnswer> batch(kLookups);
+  for (int i = 0; i < kLookups; ++i) {
+    resolver_->resolve_addresses("dual.test.example", batch.callback(i));
+  }
+  run_until(io_, [&] { return batch.all_finished(); });
+  ASSERT_EQ(batch.finished(), kLookups);
+  const std::vector<std::string> expected = {"192.0.2.20", "2001:db8::20"};  // A, then AAAA
+  for (int i = 0; i < kLookups; ++i) {
+    EXPECT_EQ(batch.calls(i), 1) << i;
+    EXPECT_EQ(batch.answer(i).status, DnsStatus::ok) << i << ": " << batch.answer(i).error;
+    EXPECT_EQ(address_list(batch.answer(i)), expected) << i;
+    EXPECT_FALSE(batch.answer(i).from_cache) << i;
+  }
+  EXPECT_EQ(dnsmasq_.wait_for_query_count("A", "dual.test.example", 2, 500ms), 1);
+  EXPECT_EQ(dnsmasq_.query_count("AAAA", "dual.test.example"), 1);
+  DnsResolver::Stats stats = resolver_->stats();
+  EXPECT_EQ(stats.queries, 2u);
+  EXPECT_EQ(stats.coalesced, static_cast<std::uint64_t>(kLookups - 1));
+  EXPECT_EQ(stats.cache_hits, 0u);
+
+  const AddressAnswer later = addresses_of(*resolver_, io_, "dual.test.example");
+  EXPECT_TRUE(later.from_cache);
+  EXPECT_EQ(address_list(later), expected);
+  EXPECT_EQ(resolver_->stats().queries, 2u);
+  EXPECT_EQ(resolver_->stats().cache_hits, 1u);
+}
+
+TEST_F(DnsResolverTest, ConcurrentBlocklistLookupsShareOneQuery) {
+  // As many blocklist lookups as addresses at one domain: a listed name (it
+  // has an A record) and an unlisted one (NXDOMAIN), interleaved.
+  constexpr int kLookups = 200;
+  LookupBatch<AddressAnswer> listed(kLookups);
+  LookupBatch<AddressAnswer> unlisted(kLookups);
+  for (int i = 0; i < kLookups; ++i) {
+    resolver_->resolve_a("aonly.test.example", listed.callback(i));
+    resolver_->resolve_a("clean.dbl.test.example", unlisted.callback(i));
+  }
+  run_until(io_, [&] { return listed.all_finished() && unlisted.all_finished(); });
+  ASSERT_EQ(listed.finished(), kLookups);
+  ASSERT_EQ(unlisted.finished(), kLookups);
+  for (int i = 0; i < kLookups; ++i) {
+    EXPECT_EQ(listed.calls(i), 1) << i;
+    EXPECT_EQ(unlisted.calls(i), 1) << i;
+    EXPECT_EQ(listed.answer(i).status, DnsStatus::ok) << i << ": " << listed.answer(i).error;
+    EXPECT_EQ(address_list(listed.answer(i)), std::vector<std::string>{"192.0.2.10"}) << i;
+    EXPECT_EQ(unlisted.answer(i).status, DnsStatus::no_such_domain) << i;
+    EXPECT_TRUE(unlisted.answer(i).addresses.empty()) << i;
+  }
+  EXPECT_EQ(dnsmasq_.wait_for_query_count("A", "aonly.test.example", 2, 500ms), 1);
+  EXPECT_EQ(dnsmasq_.query_count("A", "clean.dbl.test.example"), 1);
+  EXPECT_EQ(dnsmasq_.query_count("AAAA", "aonly.test.example"), 0);
+  EXPECT_EQ(resolver_->stats().queries, 2u);
+  EXPECT_EQ(resolver_->stats().coalesced, static_cast<std::uint64_t>(2 * (kLookups - 1)));
+  // Both answers were cached, the negative one too.
+  EXPECT_TRUE(a_of(*resolver_, io_, "aonly.test.example").from_cache);
+  const AddressAnswer unlisted_later = a_of(*resolver_, io_, "clean.dbl.test.example");
+  EXPECT_TRUE(unlisted_later.from_cache);
+  EXPECT_EQ(unlisted_later.status, DnsStatus::no_such_domain);
+  EXPECT_EQ(resolver_->stats().queries, 2u);
+}
+
+TEST_F(DnsResolverTest, LookupsOfOtherKindsForTheSameNameAreNotShared) {
+  // resolve_a, resolve_addresses and resolve_mx of one name ask different
+  // questions: each kind has one query of its own, and its own answer.
+  constexpr int kEach = 50;
+  LookupBatch<AddressAnswer> a_only(kEach);
+  LookupBatch<AddressAnswer> both(kEach);
+  LookupBatch<MxAnswer> mx(kEach);
+  for (int i = 0; i < kEach; ++i) {
+    resolver_->resolve_a("dual.test.example", a_only.callback(i));
+    resolver_->resolve_addresses("dual.test.example", both.callback(i));
+    resolver_->resolve_mx("dual.test.example", mx.callback(i));
+  }
+  run_until(io_, [&] { return a_only.all_finished() && both.all_finished() && mx.all_finished(); });
+  for (int i = 0; i < kEach; ++i) {
+    EXPECT_EQ(a_only.calls(i) + both.calls(i) + mx.calls(i), 3) << i;
+    EXPECT_EQ(address_list(a_only.answer(i)), std::vector<std::string>{"192.0.2.20"}) << i;
+    EXPECT_EQ(address_list(both.answer(i)),
+              (std::vector<std::string>{"192.0.2.20", "2001:db8::20"}))
+        << i;
+    EXPECT_EQ(host_names(mx.answer(i)), std::vector<std::string>{"a.mail.test.example"}) << i;
+  }
+  EXPECT_EQ(dnsmasq_.wait_for_query_count("A", "dual.test.example", 3, 500ms), 2);
+  EXPECT_EQ(dnsmasq_.query_count("AAAA", "dual.test.example"), 1);
+  EXPECT_EQ(dnsmasq_.query_count("MX", "dual.test.example"), 1);
+  EXPECT_EQ(resolver_->stats().queries, 4u);
+  EXPECT_EQ(resolver_->stats().coalesced, static_cast<std::uint64_t>(3 * (kEach - 1)));
+}
+
+TEST_F(DnsResolverStubTest, CoalescedLookupsShareAFailureAndTheNextOneAsksAgain) {
+  StubDnsServer stub(StubDnsServer::Behaviour::reply_rcode, /*SERVFAIL*/ 2);
+  std::string error;
+  ASSERT_TRUE(stub.start(&error)) << error;
+  auto resolver = resolver_for(stub);
+
+  constexpr int kLookups = 200;
+  LookupBatch<MxAnswer> batch(kLookups);
+  // The first waiter to hear of the failure asks again at once: the failed
+  // query is over by then, so this is a query of its own.
+  std::optional<MxAnswer> retried;
+  resolver->resolve_mx("broken.example", [&](MxAnswer answer) {
+    batch.callback(0)(std::move(answer));
+    resolver->resolve_mx("broken.example", [&](MxAnswer again) { retried = std::move(again); });
+  });
+  for (int i = 1; i < kLookups; ++i) resolver->resolve_mx("broken.example", batch.callback(i));
+  run_until(io_, [&] { return batch.all_finished() && retried.has_value(); });
+  ASSERT_EQ(batch.finished(), kLookups);
+  const std::string shared_error = batch.answer(0).error;
+  EXPECT_NE(shared_error.find("SERVFAIL"), std::string::npos) << shared_error;
+  for (int i = 0; i < kLookups; ++i) {
+    EXPECT_EQ(batch.calls(i), 1) << i;
+    EXPECT_EQ(batch.answer(i).status, DnsStatus::inconclusive) << i;
+    EXPECT_EQ(batch.answer(i).error, shared_error) << i;
+    EXPECT_FALSE(batch.answer(i).from_cache) << i;
+  }
+  ASSERT_TRUE(retried.has_value());
+  EXPECT_EQ(retried->status, DnsStatus::inconclusive);
+  EXPECT_FALSE(retried->from_cache);
+  EXPECT_EQ(stub.queries_received(), 2);
+  DnsResolver::Stats stats = resolver->stats();
+  EXPECT_EQ(stats.queries, 2u);
+  EXPECT_EQ(stats.failures, 2u);  // one per query, not one per waiter
+  EXPECT_EQ(stats.coalesced, static_cast<std::uint64_t>(kLookups - 1));
+  EXPECT_EQ(stats.cache_hits, 0u);
+
+  // Failures are not cached: a later lookup queries again.
+  const MxAnswer later = mx_of(*resolver, io_, "broken.example");
+  EXPECT_EQ(later.status, DnsStatus::inconclusive);
+  EXPECT_FALSE(later.from_cache);
+  EXPECT_EQ(stub.queries_received(), 3);
+  EXPECT_EQ(resolver->stats().failures, 3u);
+
+  // The same for address lookups: A and AAAA once for the lot.
+  LookupBatch<AddressAnswer> addresses(50);
+  for (int i = 0; i < addresses.size(); ++i) {
+    resolver->resolve_addresses("broken.example", addresses.callback(i));
+  }
+  run_until(io_, [&] { return addresses.all_finished(); });
+  for (int i = 0; i < addresses.size(); ++i) {
+    EXPECT_EQ(addresses.calls(i), 1) << i;
+    EXPECT_EQ(addresses.answer(i).status, DnsStatus::inconclusive) << i;
+    EXPECT_EQ(addresses.answer(i).error, addresses.answer(0).error) << i;
+  }
+  EXPECT_EQ(stub.queries_received(), 5);
+  EXPECT_EQ(addresses_of(*resolver, io_, "broken.example").status, DnsStatus::inconclusive);
+  EXPECT_EQ(stub.queries_received(), 7);
+}
+
+TEST_F(DnsResolverStubTest, CoalescedLookupsShareATimeout) {
+  StubDnsServer stub(StubDnsServer::Behaviour::stay_silent);
+  std::string error;
+  ASSERT_TRUE(stub.start(&error)) << error;
+  auto resolver = resolver_for(stub);  // 200 ms, one try
+
+  constexpr int kLookups = 100;
+  LookupBatch<MxAnswer> mx(kLookups);
+  LookupBatch<AddressAnswer> blocklist(kLookups);
+  for (int i = 0; i < kLookups; ++i) {
+    resolver->resolve_mx("slow.example", mx.callback(i));
+    resolver->resolve_a("slow.example.dbl.example", blocklist.callback(i));
+  }
+  run_until(io_, [&] { return mx.all_finished() && blocklist.all_finished(); });
+  for (int i = 0; i < kLookups; ++i) {
+    EXPECT_EQ(mx.calls(i), 1) << i;
+    EXPECT_EQ(blocklist.calls(i), 1) << i;
+    EXPECT_EQ(mx.answer(i).status, DnsStatus::inconclusive) << i;
+    EXPECT_NE(mx.answer(i).error.find("timeout"), std::string::npos) << mx.answer(i).error;
+    EXPECT_EQ(blocklist.answer(i).status, DnsStatus::inconclusive) << i;
+    EXPECT_NE(blocklist.answer(i).error.find("timeout"), std::string::npos)
+        << blocklist.answer(i).error;
+  }
+  EXPECT_EQ(stub.queries_received(), 2);
+  EXPECT_EQ(resolver->stats().queries, 2u);
+  EXPECT_EQ(resolver->stats().timeouts, 2u);
+  EXPECT_EQ(resolver->stats().coalesced, static_cast<std::uint64_t>(2 * (kLookups - 1)));
+
+  EXPECT_FALSE(mx_of(*resolver, io_, "slow.example").from_cache);
+  EXPECT_EQ(stub.queries_received(), 3);
+  EXPECT_EQ(resolver->stats().timeouts, 3u);
+}
+
 // ------------------------------------------------------- cancellation ---
 
 class DnsResolverCancelTest : public DnsResolverStubTest {
@@ -721,6 +1012,55 @@ TEST_F(DnsResolverCancelTest, ReconfigureCancelsPendingAndUsesNewServers) {
   EXPECT_EQ(cancelled_, 6);
   const MxAnswer answer = mx_of(*resolver_, io_, "mx.test.example");
   EXPECT_EQ(answer.status, DnsStatus::ok) << answer.error;
+}
+
+TEST_F(DnsResolverCancelTest, DestroyingResolverCancelsCoalescedLookups) {
+  constexpr int kLookups = 50;
+  LookupBatch<MxAnswer> mx(kLookups);
+  LookupBatch<AddressAnswer> addresses(kLookups);
+  for (int i = 0; i < kLookups; ++i) {
+    resolver_->resolve_mx("pending.example", mx.callback(i));
+    resolver_->resolve_addresses("pending.example", addresses.callback(i));
+  }
+  io_.run_for(200ms);  // MX, A and AAAA are on the wire, once each
+  EXPECT_EQ(mx.finished() + addresses.finished(), 0);
+  EXPECT_EQ(silent_.queries_received(), 3);
+  EXPECT_EQ(resolver_->stats().coalesced, static_cast<std::uint64_t>(2 * (kLookups - 1)));
+  resolver_.reset();
+  run_until(io_, [&] { return mx.all_finished() && addresses.all_finished(); }, 2s);
+  for (int i = 0; i < kLookups; ++i) {
+    EXPECT_EQ(mx.calls(i), 1) << i;
+    EXPECT_EQ(addresses.calls(i), 1) << i;
+    EXPECT_EQ(mx.answer(i).status, DnsStatus::inconclusive) << i;
+    EXPECT_EQ(mx.answer(i).error, "cancelled") << i;
+    EXPECT_EQ(addresses.answer(i).status, DnsStatus::inconclusive) << i;
+    EXPECT_EQ(addresses.answer(i).error, "cancelled") << i;
+  }
+}
+
+TEST_F(DnsResolverCancelTest, ReconfigureCancelsCoalescedLookupsAndLaterOnesAskAgain) {
+  constexpr int kLookups = 30;
+  LookupBatch<MxAnswer> before(kLookups);
+  for (int i = 0; i < kLookups; ++i) resolver_->resolve_mx("mx.test.example", before.callback(i));
+  io_.run_for(100ms);
+  EXPECT_EQ(silent_.queries_received(), 1);
+  DnsmasqServer dnsmasq(zone_records());
+  std::string error;
+  ASSERT_TRUE(dnsmasq.start(&error)) << error;
+  resolver_->reconfigure(options_for(dnsmasq.ip(), dnsmasq.port()));
+  // Issued right away: they must not join the query cancelled on the old server.
+  LookupBatch<MxAnswer> after(kLookups);
+  for (int i = 0; i < kLookups; ++i) resolver_->resolve_mx("mx.test.example", after.callback(i));
+  run_until(io_, [&] { return before.all_finished() && after.all_finished(); });
+  for (int i = 0; i < kLookups; ++i) {
+    EXPECT_EQ(before.calls(i), 1) << i;
+    EXPECT_EQ(before.answer(i).error, "cancelled") << i;
+    EXPECT_EQ(after.calls(i), 1) << i;
+    EXPECT_EQ(after.answer(i).status, DnsStatus::ok) << i << ": " << after.answer(i).error;
+    EXPECT_EQ(after.answer(i).hosts.size(), 3u) << i;
+  }
+  EXPECT_EQ(dnsmasq.wait_for_query_count("MX", "mx.test.example", 2, 500ms), 1);
+  EXPECT_EQ(silent_.queries_received(), 1);
 }
 
 TEST(DnsResolverIpv6, ServerOnIpv6Loopback) {
