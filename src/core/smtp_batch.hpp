@@ -3,7 +3,9 @@
 // transaction), at most one catch-all probe per domain (none while another
 // transaction probes that domain), and no more recipients than the session's
 // budget: every recipient might be rejected, and MTAs slow down or drop a
-// client after too many rejections.
+// client after too many rejections. A session that streams (no PIPELINING:
+// one RCPT at a time, the budget checked before each) plans with a budget of
+// one, and with the SMTPUTF8 need of the transaction it keeps open.
 #pragma once
 
 #include <optional>
@@ -32,7 +34,9 @@ enum class BatchTake {
 class BatchPlanner {
  public:
   // `budget`: recipients the transaction may carry (at least one is taken).
-  explicit BatchPlanner(int budget) : budget_(budget < 1 ? 1 : budget) {}
+  // `smtputf8`: the need of a transaction already open, which the RCPTs join.
+  explicit BatchPlanner(int budget, std::optional<bool> smtputf8 = std::nullopt)
+      : budget_(budget < 1 ? 1 : budget), smtputf8_(smtputf8) {}
 
   BatchTake offer(const BatchCandidate& candidate);
   bool full() const { return budget_ <= 0; }

@@ -40,6 +40,11 @@ std::string domain_of(const ProbeRequest& request) {
   return at == std::string::npos ? std::string{} : lower_host(request.recipient.substr(at + 1));
 }
 
+// Sessions without PIPELINING stream: one RCPT at a time, the budget checked
+// before each, all in the transaction the session keeps open. With
+// PIPELINING a batch of RCPTs costs one round trip whatever its size.
+bool streams(const SmtpSession& session) { return !session.capabilities().pipelining; }
+
 std::string schedule_text(const std::vector<std::chrono::milliseconds>& timeouts) {
   std::string text;
   for (const auto& timeout : timeouts) {
@@ -89,7 +94,10 @@ struct ProbeJob {
 
 using JobPtr = std::shared_ptr<ProbeJob>;
 
-// One MAIL FROM with the RCPTs of several jobs on one leased session.
+// RCPTs of one or more jobs sent together on one leased session: with
+// PIPELINING a transaction of its own (RSET, MAIL FROM, RCPT x k in one
+// write); without, one RCPT that joins the transaction the session keeps open
+// (a stream), MAIL FROM first only when none is open with its SMTPUTF8 need.
 struct Batch {
   struct Entry {
     JobPtr job;
@@ -100,6 +108,8 @@ struct Batch {
   std::shared_ptr<SmtpSession> session;
   bool reused = false;
   bool smtputf8 = false;
+  bool continue_open = false;  // the RCPTs may join the transaction left open
+  bool session_done = false;   // released, or handed on to the next batch
   std::vector<Entry> entries;
   std::vector<std::pair<std::string, std::size_t>> probes;  // domain, recipient index
   std::vector<std::string> recipients;
@@ -152,9 +162,14 @@ class ProberCore : public std::enable_shared_from_this<ProberCore> {
   void on_lease(const std::string& host, SessionLease lease);
   void on_lease_problem(const std::string& host, SessionLease lease);
   void refuse_smtputf8(const std::string& host);
-  BatchPtr take_batch(const std::string& host, int budget);
+  BatchPtr take_batch(const std::string& host, int budget,
+                      std::optional<bool> smtputf8 = std::nullopt);
   void run_batch(const BatchPtr& batch);
   void on_batch_done(const BatchPtr& batch, TransactionResult transaction);
+  void settle_batch(const BatchPtr& batch, const TransactionResult& transaction,
+                    const std::vector<std::string>& transcript);
+  bool continue_stream(const BatchPtr& finished);
+  void release_session(const BatchPtr& batch);
   void fail_batch(const BatchPtr& batch, const std::string& warning);
   void accept_answer(const JobPtr& job, const SmtpReply& reply);
   ProbeAnswer record_probe(const std::string& domain, const SmtpReply* reply);
@@ -176,6 +191,9 @@ class ProberCore : public std::enable_shared_from_this<ProberCore> {
   std::unordered_map<std::string, HostQueue> queues_;
   std::unordered_map<std::string, DomainState> domains_;
   std::unordered_set<BatchPtr> active_;  // transactions in flight (closed at shutdown)
+  // A host whose streaming session is deciding what it sends next: its
+  // queue asks the pool for no session meanwhile (the one in hand may do).
+  std::string held_host_;
   std::uint64_t next_job_id_ = 1;
   bool shut_down_ = false;
   std::mt19937_64 random_;
@@ -297,6 +315,7 @@ void ProberCore::enqueue(const JobPtr& job, bool front) {
 }
 
 void ProberCore::pump_host(const std::string& host) {
+  if (!held_host_.empty() && host == held_host_) return;  // pumped once it is let go
   const auto found = queues_.find(host);
   if (found == queues_.end()) {
     pool_->set_queued(host, 0);
@@ -345,8 +364,11 @@ void ProberCore::on_lease(const std::string& host, SessionLease lease) {
   if (!lease.reused) pool_->record_success(host);
   if (!session->capabilities().smtputf8) refuse_smtputf8(host);
   const SmtpOptions& options = pool_->options();
-  const int budget = std::min(options.max_recipients_per_session - session->recipients_sent(),
-                              options.max_rejections_per_session - session->rejections());
+  const int budget =
+      streams(*session)
+          ? 1
+          : std::min(options.max_recipients_per_session - session->recipients_sent(),
+                     options.max_rejections_per_session - session->rejections());
   BatchPtr batch = take_batch(host, budget);
   if (batch->entries.empty()) {
     pool_->release(host, session);  // nobody waits for this host (any more)
@@ -459,13 +481,14 @@ void ProberCore::refuse_smtputf8(const std::string& host) {
 
 // ---------------------------------------------------------- batches ---
 
-BatchPtr ProberCore::take_batch(const std::string& host, int budget) {
+BatchPtr ProberCore::take_batch(const std::string& host, int budget,
+                                std::optional<bool> smtputf8) {
   auto batch = std::make_shared<Batch>();
   batch->host = host;
   const auto found = queues_.find(host);
   if (found == queues_.end()) return batch;
   std::deque<JobPtr>& waiting = found->second.waiting;
-  BatchPlanner planner(budget);
+  BatchPlanner planner(budget, smtputf8);
   std::vector<JobPtr> skipped;   // scanned but left queued, in order
   std::vector<JobPtr> answered;  // only waited for a catch-all status now known
   while (!waiting.empty() && !planner.full()) {
@@ -531,28 +554,87 @@ void ProberCore::run_batch(const BatchPtr& batch) {
   if (step_timeout.count() == 0) step_timeout = batch->entries.front().job->step_timeout();
   active_.insert(batch);
   std::weak_ptr<ProberCore> weak = shared_from_this();
-  batch->session->transact(batch->recipients, batch->smtputf8, step_timeout,
-                           [weak, batch](TransactionResult transaction) {
-                             const auto self = weak.lock();
-                             if (!self) {
-                               batch->session->close();
-                               return;
-                             }
-                             try {
-                               self->on_batch_done(batch, std::move(transaction));
-                             } catch (...) {
-                               self->fail_batch(batch, "internal error");
-                             }
-                           });
+  batch->session->transact(
+      batch->recipients, batch->smtputf8, step_timeout,
+      [weak, batch](TransactionResult transaction) {
+        const auto self = weak.lock();
+        if (!self) {
+          batch->session->close();
+          return;
+        }
+        try {
+          self->on_batch_done(batch, std::move(transaction));
+        } catch (...) {
+          self->held_host_.clear();
+          self->fail_batch(batch, "internal error");
+          self->release_session(batch);
+        }
+      },
+      batch->continue_open);
 }
 
 void ProberCore::on_batch_done(const BatchPtr& batch, TransactionResult transaction) {
   active_.erase(batch);
-  const std::string& host = batch->host;
+  const std::string host = batch->host;
   std::vector<std::string> transcript = std::move(batch->transcript);
   for (std::string& line : batch->session->take_transcript()) transcript.push_back(std::move(line));
-  pool_->release(host, batch->session);
+  const bool streaming = streams(*batch->session);
+  if (!streaming || shut_down_) release_session(batch);
   if (shut_down_) return;  // every job is finished already
+  if (!streaming) {
+    settle_batch(batch, transaction, transcript);
+    pump_host(host);
+    return;
+  }
+  // The session stays in hand while its answers are settled: a job that
+  // now wants its domain's catch-all probe is the next RCPT of the stream.
+  held_host_ = host;
+  settle_batch(batch, transaction, transcript);
+  const bool continued = continue_stream(batch);
+  held_host_.clear();
+  if (!continued) release_session(batch);
+  pump_host(host);
+}
+
+// The session carries on with the next waiting job of its host, in the
+// transaction it keeps open (the same SMTPUTF8 need first), while its
+// recipient and rejection budget lasts. False: nothing more for it to do.
+bool ProberCore::continue_stream(const BatchPtr& finished) {
+  if (shut_down_ || finished->session_done) return false;
+  const std::string& host = finished->host;
+  const std::shared_ptr<SmtpSession>& session = finished->session;
+  if (!streams(*session) || !session->usable()) return false;
+  // Breaker open or backing off after a 421 elsewhere: the queue learns it
+  // from the pool, as a batch asking for a session would.
+  if (!pool_->unavailable_reason(host).empty()) return false;
+  const SmtpOptions& options = pool_->options();
+  // Every RCPT might be rejected: one more is fine while one rejection is left.
+  if (session->recipients_sent() >= std::max(1, options.max_recipients_per_session) ||
+      session->rejections() >= std::max(1, options.max_rejections_per_session))
+    return false;
+  if (!session->capabilities().smtputf8) refuse_smtputf8(host);
+  std::optional<bool> need;
+  if (session->transaction_open()) need = session->transaction_smtputf8();
+  BatchPtr next = take_batch(host, 1, need);
+  // Only jobs with the other SMTPUTF8 need wait: RSET and a new MAIL FROM.
+  if (next->entries.empty() && need) next = take_batch(host, 1);
+  if (next->entries.empty()) return false;
+  next->session = session;
+  next->continue_open = true;
+  finished->session_done = true;
+  run_batch(next);
+  return true;
+}
+
+void ProberCore::release_session(const BatchPtr& batch) {
+  if (batch->session_done || !batch->session) return;
+  batch->session_done = true;
+  pool_->release(batch->host, batch->session);
+}
+
+void ProberCore::settle_batch(const BatchPtr& batch, const TransactionResult& transaction,
+                              const std::vector<std::string>& transcript) {
+  const std::string& host = batch->host;
   for (const Batch::Entry& entry : batch->entries) {
     if (entry.job->finished) continue;
     entry.job->add_transcript(transcript);
@@ -644,7 +726,6 @@ void ProberCore::on_batch_done(const BatchPtr& batch, TransactionResult transact
     conclude(job);
   }
   for (const auto& [domain, answer] : probe_answers) release_parked(domain, answer);
-  pump_host(host);
 }
 
 // Ends every job of a batch that went wrong without a per-recipient answer.

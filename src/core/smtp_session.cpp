@@ -492,21 +492,34 @@ void SmtpSession::finish_open(SessionFailure failure, std::string detail,
 // ----------------------------------------------------------- transaction ---
 
 void SmtpSession::transact(std::vector<std::string> recipients, bool smtputf8,
-                           std::chrono::milliseconds step_timeout, TransactionHandler done) {
+                           std::chrono::milliseconds step_timeout, TransactionHandler done,
+                           bool continue_open) {
   transaction_done_ = std::move(done);
   auto self = shared_from_this();
   if (!usable() || recipients.empty()) {
+    sent_rset_ = false;
+    sent_mail_ = true;  // reported as a MAIL FROM without a reply
     asio::post(io_, [self] {
       self->finish_transaction(SessionFailure::protocol_error, "session not usable", {}, 0);
     });
     return;
   }
   step_timeout_ = step_timeout;
-  const bool rset_first = transactions_ > 0;
-  ++transactions_;
+  const bool joining = continue_open && transaction_open_ && open_smtputf8_ == smtputf8;
   std::vector<std::string> commands;
-  if (rset_first) commands.emplace_back("RSET");
-  commands.push_back("MAIL FROM:<" + config_.mail_from + ">" + (smtputf8 ? " SMTPUTF8" : ""));
+  sent_rset_ = !joining && transactions_ > 0;
+  sent_mail_ = !joining;
+  sending_smtputf8_ = smtputf8;
+  if (joining) {
+    note("* joining the open transaction of MAIL FROM:<" + config_.mail_from + ">" +
+         (smtputf8 ? " SMTPUTF8" : ""));
+  } else {
+    ++transactions_;
+    transaction_open_ = false;  // whatever was open ends with the RSET
+    open_mail_reply_.reset();
+    if (sent_rset_) commands.emplace_back("RSET");
+    commands.push_back("MAIL FROM:<" + config_.mail_from + ">" + (smtputf8 ? " SMTPUTF8" : ""));
+  }
   for (const std::string& recipient : recipients) commands.push_back("RCPT TO:<" + recipient + ">");
   const std::size_t count = recipients.size();
   if (capabilities_.pipelining) {
@@ -556,30 +569,43 @@ void SmtpSession::finish_transaction(SessionFailure failure, std::string detail,
   TransactionResult result;
   result.failure = failure;
   result.detail = std::move(detail);
-  // Layout of `replies`: [RSET] MAIL RCPT...
-  const bool had_rset = transactions_ > 1;
-  const std::size_t offset = had_rset ? 1 : 0;
-  const bool rset_refused = had_rset && !replies.empty() && replies.front().code != 250;
+  // Layout of `replies`: [RSET] [MAIL] RCPT...
+  const std::size_t offset = sent_rset_ ? 1 : 0;
+  const bool rset_refused = sent_rset_ && !replies.empty() && replies.front().code != 250;
   if (rset_refused && result.failure == SessionFailure::none) {
     result.failure = SessionFailure::protocol_error;
     result.detail = "RSET refused: " + brief(replies.front());
   }
-  // After a failure too: the replies that did come answer their recipients.
-  if (offset < replies.size() && !rset_refused) {
+  std::size_t first_rcpt = replies.size();
+  if (rset_refused) {
+    // Nothing after a refused RSET answers anything.
+  } else if (!sent_mail_) {
+    result.continued = true;
+    result.mail_reply = open_mail_reply_;
+    first_rcpt = 0;
+  } else if (offset < replies.size()) {
     result.mail_reply = replies[offset];
+    first_rcpt = offset + 1;
     if (result.mail_reply->code / 100 == 2) {
-      for (std::size_t i = offset + 1;
-           i < replies.size() && result.rcpt_replies.size() < recipients; ++i) {
-        result.rcpt_replies.push_back(replies[i]);
-        ++recipients_sent_;
-        if (replies[i].code >= 500) ++rejections_;
-      }
+      transaction_open_ = true;
+      open_smtputf8_ = sending_smtputf8_;
+      open_mail_reply_ = result.mail_reply;
+    }
+  }
+  // After a failure too: the replies that did come answer their recipients.
+  if (result.mail_reply && result.mail_reply->code / 100 == 2) {
+    for (std::size_t i = first_rcpt;
+         i < replies.size() && result.rcpt_replies.size() < recipients; ++i) {
+      result.rcpt_replies.push_back(replies[i]);
+      ++recipients_sent_;
+      if (replies[i].code >= 500) ++rejections_;
     }
   }
   for (const SmtpReply& reply : replies) {
     if (reply.code == 421) broken_ = true;  // the server is closing the channel
   }
   if (result.failure != SessionFailure::none) broken_ = true;
+  if (broken_) transaction_open_ = false;
   last_used_ = Clock::now();
   TransactionHandler done = std::move(transaction_done_);
   transaction_done_ = nullptr;

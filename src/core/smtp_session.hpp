@@ -1,5 +1,7 @@
 // One SMTP connection: connect, greeting, EHLO/HELO, STARTTLS, then any
 // number of MAIL FROM + RCPT TO transactions (RSET between them) and QUIT.
+// A transaction stays open after its RCPTs: later recipients may join it
+// without RSET and MAIL FROM (transact(..., continue_open = true)).
 // DATA is never sent. Every step has its own timeout. Callbacks run from Asio
 // handlers (never from inside the call that started them), exactly once.
 #pragma once
@@ -62,7 +64,9 @@ struct OpenResult {
 struct TransactionResult {
   SessionFailure failure = SessionFailure::none;
   std::string detail;
+  // The MAIL FROM reply; when `continued`, the one that opened the transaction.
   std::optional<SmtpReply> mail_reply;
+  bool continued = false;  // the recipients joined a transaction already open
   // In the order of the recipients; on failure, those answered before it.
   std::vector<SmtpReply> rcpt_replies;
 };
@@ -85,9 +89,12 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void open(const asio::ip::tcp::endpoint& endpoint, const std::optional<asio::ip::address>& source,
             std::chrono::milliseconds step_timeout, OpenHandler done);
   // MAIL FROM and one RCPT TO per recipient, RSET first if a transaction ran
-  // before. Pipelined when the server offers PIPELINING.
+  // before. Pipelined when the server offers PIPELINING. With `continue_open`
+  // and a transaction still open with the same SMTPUTF8 need (MAIL FROM
+  // accepted), only the RCPTs are sent: they join that transaction.
   void transact(std::vector<std::string> recipients, bool smtputf8,
-                std::chrono::milliseconds step_timeout, TransactionHandler done);
+                std::chrono::milliseconds step_timeout, TransactionHandler done,
+                bool continue_open = false);
   // Polite close: QUIT, wait for the reply (bounded), close. `closed` runs
   // once the socket is closed.
   void quit(std::chrono::milliseconds timeout, std::function<void()> closed);
@@ -100,6 +107,9 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   const SmtpCapabilities& capabilities() const { return capabilities_; }
   int recipients_sent() const { return recipients_sent_; }
   int rejections() const { return rejections_; }
+  // A MAIL FROM was accepted and no RSET or new MAIL FROM has followed it.
+  bool transaction_open() const { return transaction_open_; }
+  bool transaction_smtputf8() const { return open_smtputf8_; }
   Clock::time_point last_used() const { return last_used_; }
   std::string peer() const { return peer_; }
   std::vector<std::string> take_transcript();
@@ -169,6 +179,14 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   OpenHandler open_done_;
   TransactionHandler transaction_done_;
   int transactions_ = 0;
+  // The transaction in progress: what precedes its RCPTs in the replies.
+  bool sent_rset_ = false;
+  bool sent_mail_ = false;
+  bool sending_smtputf8_ = false;
+  // The open transaction (MAIL FROM accepted, no RSET since).
+  bool transaction_open_ = false;
+  bool open_smtputf8_ = false;
+  std::optional<SmtpReply> open_mail_reply_;
   int recipients_sent_ = 0;
   int rejections_ = 0;
   Clock::time_point last_used_ = Clock::now();

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -244,6 +246,26 @@ class ScriptedSmtpServer {
       }
     }
     return overlapping;
+  }
+
+  // The reply code to each RCPT TO, per connection, in the order sent
+  // (commands and replies paired in order, pipelined or not).
+  std::map<int, std::vector<int>> rcpt_reply_codes() const {
+    std::map<int, std::vector<int>> codes;
+    std::map<int, std::deque<std::string>> unanswered;  // connection -> commands
+    for (const ServerEvent& event : events()) {
+      if (event.dir == "C") {
+        unanswered[event.conn].push_back(event.text);
+      } else if (event.dir == "S" && (event.text.size() < 4 || event.text[3] == ' ')) {
+        std::deque<std::string>& commands = unanswered[event.conn];
+        if (commands.empty()) continue;  // the banner
+        const std::string command = commands.front();
+        commands.pop_front();
+        if (command.compare(0, 4, "RCPT") == 0)
+          codes[event.conn].push_back(std::atoi(event.text.substr(0, 3).c_str()));
+      }
+    }
+    return codes;
   }
 
   // Most connections open at the same moment, from "open"/"close" events.
