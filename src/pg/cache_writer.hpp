@@ -19,6 +19,7 @@ struct CacheWrite {
   TimestampTz checked_at;
   std::int32_t reprobes;  // background re-probes so far
   bool is_reprobe;        // only upgrades an inconclusive entry that is still there
+  bool with_domain_facts; // the batch's latest answer for its domain: write_domain_facts()
 };
 
 // False when the extension's tables are not there (being created or dropped).

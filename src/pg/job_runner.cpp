@@ -210,8 +210,11 @@ void note_job_verdict(std::int64_t job_id, std::int64_t item, std::string_view e
 
 bool job_progress_pending() { return !finished.empty(); }
 
+bool job_active() { return current_job != 0; }
+
 void write_job_progress() {
-  // One statement per job: the items' verdicts and the job's counters.
+  // One statement per job: the items' verdicts and the job's counters. A
+  // cancelled job's counters stay as they were (the verdicts are cached).
   std::size_t start = 0;
   while (start < finished.size()) {
     const std::int64_t job_id = finished[start].job_id;
@@ -237,6 +240,7 @@ void write_job_progress() {
             "    done_at = now() "
             "  FROM unnest($2, $3, $4) AS u(item, verdict, score) "
             "  WHERE i.job_id = $1 AND i.item = u.item AND i.verdict IS NULL "
+            "    AND (SELECT state FROM mailsentry.job_queue WHERE job_id = $1) = 'running' "
             "  RETURNING u.verdict) "
             "UPDATE mailsentry.job_queue SET done = done + (SELECT count(*) FROM done), "
             "  valid = valid + (SELECT count(*) FROM done WHERE verdict = 'valid'), "

@@ -14,6 +14,8 @@ namespace mailsentry::pg {
 
 // One round: PostgreSQL side, its own transaction.
 void run_jobs();
+// Whether a job is being worked on (the worker then wakes more often).
+bool job_active();
 
 // C++ side: the verdict of a job address from its text and the network
 // facts (nullptr when none were needed), kept for write_job_progress().

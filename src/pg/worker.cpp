@@ -53,6 +53,10 @@ TimestampTz health_saved_at = 0;
 bool purge_soon = false;
 bool facts_restored = false;
 
+// A running job is fed this often: its addresses may all finish between two
+// rounds, and nothing else would wake the worker then.
+constexpr long kJobRoundMs = 100;
+
 bool due(TimestampTz& last, long interval_ms) {
   const TimestampTz now = GetCurrentTimestamp();
   if (!TimestampDifferenceExceeds(last, now, static_cast<int>(interval_ms))) return false;
@@ -60,15 +64,16 @@ bool due(TimestampTz& last, long interval_ms) {
   return true;
 }
 
-// Jobs, re-probes, purging and the saved MX health: only where the worker
-// can write (not on a standby).
+// Restoring the domain facts once; then jobs, re-probes, purging and the
+// saved MX health, only where the worker can write (not on a standby).
 void run_upkeep() {
-  if (RecoveryInProgress()) return;
+  // Reading the domain facts back works on a standby too.
   if (!facts_restored) {
     restore_domain_facts();
     facts_restored = true;
   }
-  if (due(jobs_run_at, 200)) run_jobs();
+  if (RecoveryInProgress()) return;
+  if (due(jobs_run_at, kJobRoundMs)) run_jobs();
   if (due(reprobes_run_at, 1000)) reprobe_due_entries();
   if (due(purge_run_at, purge_soon ? 1000 : settings.cache_purge_interval_s * 1000L)) purge_soon = purge_expired_entries();
   if (due(health_saved_at, 10000)) save_mx_health();
@@ -212,7 +217,8 @@ void mailsentry_worker_main(Datum) {
   for (;;) {
     (void)WaitLatchOrSocket(MyLatch,
                             WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-                            engine->completion_fd(), 1000, PG_WAIT_EXTENSION);
+                            engine->completion_fd(), job_active() ? kJobRoundMs : 1000,
+                            PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
 

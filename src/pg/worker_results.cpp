@@ -8,6 +8,8 @@ extern "C" {
 }
 
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "cache_writer.hpp"
@@ -52,13 +54,18 @@ void prepare_writes(TimestampTz now) {
     write.checked_at = now;
     writes.push_back(write);
   }
+  // One domain row per domain and batch: the latest answer (a bulk batch
+  // holds hundreds of addresses of a few domains).
+  std::unordered_set<std::string_view> domains_seen;
+  for (auto it = writes.rbegin(); it != writes.rend(); ++it)
+    it->with_domain_facts = domains_seen.insert(it->domain.view()).second;
 }
 
 void write_all() {
   if (!cache_tables_exist()) return;
   for (const CacheWrite& write : writes) {
     write_cache_entry(write);
-    write_domain_facts(write);
+    if (write.with_domain_facts) write_domain_facts(write);
   }
   write_job_progress();
 }
