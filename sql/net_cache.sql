@@ -50,6 +50,21 @@ COMMIT;
 SELECT smtp_valid, greylisted FROM verify_email('gwen@greylist-mail.net');
 SELECT inconclusive, greylisted, expires_at - checked_at AS ttl, reprobe_at IS NOT NULL AS reprobe_planned
 FROM mailsentry.cache WHERE address = 'gwen@greylist-mail.net';
+-- The worker asks again in the background (mailsentry.reprobe_delay, made
+-- due now here) and upgrades the cached verdict when the server answers.
+UPDATE mailsentry.cache SET reprobe_at = now() WHERE address = 'gwen@greylist-mail.net';
+DO $$
+BEGIN
+  FOR attempt IN 1..100 LOOP
+    EXIT WHEN EXISTS (SELECT FROM mailsentry.cache
+                      WHERE address = 'gwen@greylist-mail.net' AND NOT inconclusive);
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT smtp_outcome, greylisted, inconclusive, reprobes, reprobe_at, expires_at - checked_at AS ttl
+FROM mailsentry.cache WHERE address = 'gwen@greylist-mail.net';
+SELECT smtp_valid, greylisted, cached FROM verify_email('gwen@greylist-mail.net');
+SELECT count(*) AS gwen_rcpts FROM it.smtp('greylist') WHERE line ILIKE 'RCPT TO:<gwen@%';
 
 -- An expired entry is not served; the worker purges expired rows in batches.
 UPDATE mailsentry.cache SET expires_at = now() - interval '1 second'
