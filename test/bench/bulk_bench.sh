@@ -212,6 +212,13 @@ run_bulk() {
     "$verdict; $wrong rows differ from the expected answer; cached $cached"
   echo "rate: $(bench_calc "$n / $seconds" 1) addresses/s"
   echo "server transcript: $(bench_transcript_counts "$BENCH_STATE/smtp-$server.jsonl" "$from")"
+  if [[ $verdict != ok ]]; then
+    echo "why some answers are missing (cached warnings, most frequent first):"
+    temp_psql -Atq -c "SELECT count(*) || ' x ' || array_to_string(warnings, '; ')
+                       FROM mailsentry.cache WHERE domain LIKE '%$server%' AND smtp_outcome <> 'exists'
+                         AND smtp_outcome <> 'does_not_exist'
+                       GROUP BY warnings ORDER BY count(*) DESC LIMIT 5"
+  fi
   BULK_SECONDS=$seconds
 }
 
