@@ -340,9 +340,10 @@ GRANT SELECT ON mailsentry.domains, mailsentry.mx_health, mailsentry.domain_fact
 -- network-free check, plus the cached facts when there are some (even
 -- expired ones; checked_at tells their age). Reads the cache without the
 -- caller's SELECT privilege on it, so it is not for PUBLIC either.
+-- VOLATILE: it reads the cache as last committed, not in the statement's snapshot.
 CREATE FUNCTION mailsentry.cached_result(email text) RETURNS @extschema@.email_verification
   AS 'MODULE_PATHNAME', 'mailsentry_cached_result'
-  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+  LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mailsentry.cached_result(text) IS
   'The verdict from the cached facts only, computed with the lists and weights in effect now';
 REVOKE EXECUTE ON FUNCTION mailsentry.cached_result(text) FROM PUBLIC;
@@ -430,6 +431,7 @@ CREATE INDEX job_items_pending ON mailsentry.job_items (job_id, item) WHERE verd
 REVOKE ALL ON mailsentry.job_queue, mailsentry.job_items FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('mailsentry.job_queue', '');
 SELECT pg_catalog.pg_extension_config_dump('mailsentry.job_items', '');
+SELECT pg_catalog.pg_extension_config_dump('mailsentry.job_queue_job_id_seq', '');
 
 CREATE FUNCTION mailsentry.submit(emails text[], depth text DEFAULT 'standard',
                                   label text DEFAULT 'array')
