@@ -166,6 +166,8 @@ while :; do
   samples=$((samples + 1))
   if ((ndone > prev_done)); then
     progress="+$((ndone - prev_done))"
+  elif [[ $state == finished ]]; then
+    progress="(finished)"  # nothing left to advance: not a stall
   else
     progress=STALLED
     [[ $state != queued ]] || progress="STALLED (not started)"
