@@ -321,6 +321,7 @@ CREATE TABLE mailsentry.mx_health (
   timeouts             bigint NOT NULL DEFAULT 0,
   errors               bigint NOT NULL DEFAULT 0,
   circuit_breaker_open boolean NOT NULL DEFAULT false,
+  circuit_breaker_open_until timestamptz,  -- restored by the worker after a restart
   updated_at           timestamptz NOT NULL
 );
 COMMENT ON TABLE mailsentry.mx_health IS

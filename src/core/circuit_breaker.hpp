@@ -21,6 +21,14 @@ class CircuitBreaker {
     return true;
   }
   bool is_open(Clock::time_point now) const { return now < open_until_; }
+  Clock::time_point open_until() const { return open_until_; }
+  // An open state known from before (persisted across a restart): open until
+  // `until`, and reopened by the next failure after it, as if `threshold`
+  // failures had just been counted.
+  void restore_open(Clock::time_point until, int threshold) {
+    open_until_ = until;
+    if (consecutive_failures_ < threshold) consecutive_failures_ = threshold;
+  }
   int consecutive_failures() const { return consecutive_failures_; }
 
  private:

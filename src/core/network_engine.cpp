@@ -199,6 +199,14 @@ void NetworkEngine::restore(std::vector<KnownDomainFacts> facts) {
   });
 }
 
+void NetworkEngine::restore_breakers(
+    std::vector<std::pair<std::string, std::chrono::milliseconds>> open) {
+  asio::post(impl_->io, [impl = impl_.get(), open = std::move(open)] {
+    if (!impl->smtp) return;
+    for (const auto& [host, remaining] : open) impl->smtp->restore_breaker(host, remaining);
+  });
+}
+
 void NetworkEngine::reconfigure(NetworkEngineConfig config) {
   asio::post(impl_->io, [impl = impl_.get(), config = std::move(config)]() mutable {
     if (!impl->verifier) return;

@@ -43,6 +43,9 @@ class NetworkEngine {
   // verifications use them, without network traffic, until they expire.
   // Ordered with submit(): requests submitted afterwards see them.
   void restore(std::vector<KnownDomainFacts> facts);
+  // Thread-safe: circuit breakers that were open before a restart, with the
+  // time they still had (bounded by the current cooldown).
+  void restore_breakers(std::vector<std::pair<std::string, std::chrono::milliseconds>> open);
   void reconfigure(NetworkEngineConfig config);
 
   // Readable while completions wait; take_completions() drains it.

@@ -400,6 +400,14 @@ void SmtpPool::deliver(LeaseHandler done, SessionLease lease) {
 
 void SmtpPool::record_success(const std::string& host) { hosts_[host].breaker.record_success(); }
 
+void SmtpPool::restore_breaker(const std::string& host, std::chrono::milliseconds remaining) {
+  if (remaining <= std::chrono::milliseconds::zero()) return;
+  // Never longer than a cooldown of the current settings.
+  const auto open_for = std::min(remaining, options_.breaker_cooldown);
+  hosts_[host].breaker.restore_open(Clock::now() + open_for, options_.breaker_failure_threshold);
+  refresh_stats();
+}
+
 void SmtpPool::record_failure(const std::string& host, bool timeout) {
   HostState& state = hosts_[host];
   ++(timeout ? state.timeouts : state.errors);
@@ -476,6 +484,11 @@ void SmtpPool::refresh_stats() {
     stats.timeouts = state.timeouts;
     stats.errors = state.errors;
     stats.breaker_open = state.breaker.is_open(now);
+    if (stats.breaker_open)
+      stats.breaker_open_until =
+          std::chrono::system_clock::now() +
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              state.breaker.open_until() - now);
     snapshot.push_back(std::move(stats));
   }
   std::sort(snapshot.begin(), snapshot.end(),

@@ -69,6 +69,7 @@ class SmtpPool : public std::enable_shared_from_this<SmtpPool> {
   void record_success(const std::string& host);
   void record_failure(const std::string& host, bool timeout);
   void back_off(const std::string& host);  // after a 421
+  void restore_breaker(const std::string& host, std::chrono::milliseconds remaining);
   void count_probe(const std::string& host);
   // Probes waiting for a session to `host` in the prober (MxStats::queued).
   void set_queued(const std::string& host, std::size_t jobs);

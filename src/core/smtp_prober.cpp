@@ -138,6 +138,9 @@ class ProberCore : public std::enable_shared_from_this<ProberCore> {
   void start(ProbeRequest request, std::function<void(ProbeResult)> done);
   void set_options(SmtpOptions options);
   void remember_catch_all(const std::string& domain, bool catch_all, std::chrono::milliseconds ttl);
+  void restore_breaker(const std::string& host, std::chrono::milliseconds remaining) {
+    pool_->restore_breaker(lower_host(host), remaining);
+  }
   void shutdown();
   std::vector<SmtpProber::MxStats> stats() const { return pool_->stats(); }
 
@@ -1006,6 +1009,15 @@ void SmtpProber::remember_catch_all(std::string domain, bool catch_all,
   asio::post(impl_->io, [core = impl_->core, domain = std::move(domain), catch_all, ttl] {
     try {
       core->remember_catch_all(domain, catch_all, ttl);
+    } catch (...) {
+    }
+  });
+}
+
+void SmtpProber::restore_breaker(std::string host, std::chrono::milliseconds remaining) {
+  asio::post(impl_->io, [core = impl_->core, host = std::move(host), remaining] {
+    try {
+      core->restore_breaker(host, remaining);
     } catch (...) {
     }
   });

@@ -92,6 +92,9 @@ class SmtpProber {
   // Restores a catch-all answer learnt before (e.g. persisted across a
   // restart); any thread. Probes of `domain` then skip the catch-all probe.
   void remember_catch_all(std::string domain, bool catch_all, std::chrono::milliseconds ttl);
+  // Restores an open circuit breaker learnt before (persisted across a
+  // restart) for `remaining`; any thread. Probes to `host` fail fast until then.
+  void restore_breaker(std::string host, std::chrono::milliseconds remaining);
   // Closes every session politely (QUIT) and fails pending probes.
   void shutdown();
 
@@ -103,6 +106,8 @@ class SmtpProber {
     std::uint64_t timeouts = 0;
     std::uint64_t errors = 0;
     bool breaker_open = false;
+    // When the open breaker closes (wall clock, so it can be persisted).
+    std::chrono::system_clock::time_point breaker_open_until{};
   };
   std::vector<MxStats> stats() const;
 

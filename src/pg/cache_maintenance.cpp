@@ -6,8 +6,10 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
+#include "utils/timestamp.h"
 }
 
+#include <chrono>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +40,7 @@ struct CounterSnapshot {
   std::uint64_t probes = 0, timeouts = 0, errors = 0;
   bool breaker_open = false;
 };
+std::vector<std::pair<std::string, std::chrono::milliseconds>> open_breakers;
 std::unordered_map<std::string, CounterSnapshot> saved_health;
 
 // One row of mailsentry.domains in plain data.
@@ -85,8 +88,27 @@ std::optional<bool> optional_bool(TriState value) {
   return value == TriState::yes;
 }
 
+void restore_breakers_body() {
+  if (SPI_execute("SELECT mx_host, (extract(epoch FROM circuit_breaker_open_until - now()) "
+                  "  * 1000)::int8 FROM mailsentry.mx_health "
+                  "WHERE circuit_breaker_open_until > now()",
+                  true, 0) != SPI_OK_SELECT)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("reading MX health failed")));
+  TupleDesc desc = SPI_tuptable->tupdesc;
+  for (uint64 i = 0; i < SPI_processed; ++i) {
+    HeapTuple tuple = SPI_tuptable->vals[i];
+    text_field(tuple, desc, 1, row.domain);
+    row.mx_valid_ms = int8_field(tuple, desc, 2);
+    raise_if_failed(run_guarded("restoring MX health", [] {
+      open_breakers.emplace_back(std::string(row.domain.view()),
+                                 std::chrono::milliseconds(row.mx_valid_ms));
+    }), "mailsentry worker");
+  }
+}
+
 void restore_body() {
   if (!cache_tables_exist()) return;
+  restore_breakers_body();
   if (SPI_execute(
           "SELECT domain, mx_found, implicit_mx, mx_records, "
           "  (extract(epoch FROM mx_expires_at - now()) * 1000)::int8, catch_all, "
@@ -216,23 +238,34 @@ struct HealthRow {
   FixedText<256> host;
   std::int64_t probes, timeouts, errors;
   bool breaker_open;
+  TimestampTz breaker_open_until;  // 0 when closed
 };
+
+TimestampTz timestamp_of(std::chrono::system_clock::time_point at) {
+  const std::int64_t unix_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+  return unix_us -
+         static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+}
 std::vector<HealthRow> health_rows;
 
 void health_body() {
   if (!cache_tables_exist()) return;
-  Oid types[] = {TEXTOID, INT8OID, INT8OID, INT8OID, BOOLOID};
+  Oid types[] = {TEXTOID, INT8OID, INT8OID, INT8OID, BOOLOID, TIMESTAMPTZOID};
   for (const HealthRow& h : health_rows) {
     Datum values[] = {PointerGetDatum(utf8_to_text(h.host.bytes, h.host.size)),
                       Int64GetDatum(h.probes), Int64GetDatum(h.timeouts), Int64GetDatum(h.errors),
-                      BoolGetDatum(h.breaker_open)};
+                      BoolGetDatum(h.breaker_open), TimestampTzGetDatum(h.breaker_open_until)};
+    const char nulls[] = {' ', ' ', ' ', ' ', ' ', h.breaker_open ? ' ' : 'n'};
     if (SPI_execute_with_args(
             "INSERT INTO mailsentry.mx_health AS m (mx_host, probes, timeouts, errors, "
-            "  circuit_breaker_open, updated_at) VALUES ($1, $2, $3, $4, $5, now()) "
+            "  circuit_breaker_open, circuit_breaker_open_until, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, now()) "
             "ON CONFLICT (mx_host) DO UPDATE SET probes = m.probes + EXCLUDED.probes, "
             "  timeouts = m.timeouts + EXCLUDED.timeouts, errors = m.errors + EXCLUDED.errors, "
-            "  circuit_breaker_open = EXCLUDED.circuit_breaker_open, updated_at = now()",
-            5, types, values, nullptr, false, 0) != SPI_OK_INSERT)
+            "  circuit_breaker_open = EXCLUDED.circuit_breaker_open, "
+            "  circuit_breaker_open_until = EXCLUDED.circuit_breaker_open_until, updated_at = now()",
+            6, types, values, nulls, false, 0) != SPI_OK_INSERT)
       ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("saving MX health failed")));
   }
 }
@@ -240,13 +273,16 @@ void health_body() {
 }  // namespace
 
 void restore_domain_facts() {
-  (void)run_guarded("restoring domain facts", [] { restored.clear(); });
+  (void)run_guarded("restoring domain facts", [] {
+    restored.clear();
+    open_breakers.clear();
+  });
   if (!run_in_transaction("restoring domain facts", restore_body)) return;
   const GuardResult result = run_guarded("restoring domain facts", [] {
-    const std::size_t count = restored.size();
     worker_engine()->restore(std::move(restored));
+    worker_engine()->restore_breakers(std::move(open_breakers));
     restored.clear();
-    return count;
+    open_breakers.clear();
   });
   if (result.failed)
     ereport(WARNING, (errcode(result.sqlstate), errmsg("mailsentry worker: %s", result.message)));
@@ -262,20 +298,22 @@ bool purge_expired_entries() {
   return purge_batch_was_full;
 }
 
-void save_mx_health() {
-  const GuardResult collected = run_guarded("saving MX health", [] {
+void save_mx_health(bool with_counters) {
+  const GuardResult collected = run_guarded("saving MX health", [with_counters] {
     health_rows.clear();
     for (const auto& mx : worker_engine()->stats().mx) {
       CounterSnapshot& saved = saved_health[mx.host];
-      if (mx.probes == saved.probes && mx.timeouts == saved.timeouts &&
-          mx.errors == saved.errors && mx.breaker_open == saved.breaker_open)
-        continue;
+      const bool counters_changed = mx.probes != saved.probes || mx.timeouts != saved.timeouts ||
+                                    mx.errors != saved.errors;
+      // A breaker that opened or closed is saved at once, counters now and then.
+      if (mx.breaker_open == saved.breaker_open && !(with_counters && counters_changed)) continue;
       HealthRow h{};
       h.host.assign(mx.host);
       h.probes = static_cast<std::int64_t>(mx.probes - saved.probes);
       h.timeouts = static_cast<std::int64_t>(mx.timeouts - saved.timeouts);
       h.errors = static_cast<std::int64_t>(mx.errors - saved.errors);
       h.breaker_open = mx.breaker_open;
+      h.breaker_open_until = mx.breaker_open ? timestamp_of(mx.breaker_open_until) : 0;
       health_rows.push_back(h);
       saved = {mx.probes, mx.timeouts, mx.errors, mx.breaker_open};
     }

@@ -1,7 +1,7 @@
 // The worker's upkeep of what it persisted: background re-probes of
 // inconclusive verdicts, purging expired cache rows in bounded batches,
-// per-MX health totals, and handing domain facts back to the engine when it
-// starts. PostgreSQL side, each in its own transaction; worker process only,
+// per-MX health totals, and handing domain facts and open circuit breakers
+// back to the engine when it starts. PostgreSQL side, each in its own transaction; worker process only,
 // never during recovery.
 #pragma once
 
@@ -11,6 +11,7 @@ void restore_domain_facts();
 void reprobe_due_entries();
 // True when a full batch was removed (more may be waiting).
 bool purge_expired_entries();
-void save_mx_health();
+// Saves breakers that opened or closed; the counters too when `with_counters`.
+void save_mx_health(bool with_counters);
 
 }  // namespace mailsentry::pg

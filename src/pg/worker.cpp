@@ -50,6 +50,7 @@ TimestampTz jobs_run_at = 0;
 TimestampTz reprobes_run_at = 0;
 TimestampTz purge_run_at = 0;
 TimestampTz health_saved_at = 0;
+TimestampTz health_checked_at = 0;
 bool purge_soon = false;
 bool facts_restored = false;
 
@@ -76,7 +77,7 @@ void run_upkeep() {
   if (due(jobs_run_at, kJobRoundMs)) run_jobs();
   if (due(reprobes_run_at, 1000)) reprobe_due_entries();
   if (due(purge_run_at, purge_soon ? 1000 : settings.cache_purge_interval_s * 1000L)) purge_soon = purge_expired_entries();
-  if (due(health_saved_at, 10000)) save_mx_health();
+  if (due(health_checked_at, 1000)) save_mx_health(due(health_saved_at, 10000));
 }
 MxStatsPod mx_stats_copy[kMaxMxStats];
 

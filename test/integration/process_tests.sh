@@ -344,5 +344,28 @@ probes_after=$(catch_all_probes)
 [[ $first == t && $persisted == t && $second == t && $probes_before -ge 1 && $probes_after == "$probes_before" ]]
 report domain_facts_survive_restart $? "first=$first persisted=$persisted second=$second catch-all probes $probes_before->$probes_after"
 
+# 9. An open circuit breaker survives a restart: three timeouts at the tarpit
+#    open it (cooldown 60 s here), the worker saves it in mailsentry.mx_health,
+#    and after a restart the next address there fails fast without connecting.
+tarpit_transcript=/tmp/mailsentry-it/smtp-tarpit.jsonl
+tarpit_connections() { grep -c '"dir": "open"' "$tarpit_transcript" 2>/dev/null || true; }
+worker_setting mailsentry.circuit_breaker_cooldown 60s
+for i in 1 2 3; do
+  temp_psql -Atc "SET mailsentry.smtp_timeouts = '200'; SELECT smtp_valid FROM verify_email('brk$i@tarpit-mail.net', refresh => true)" >/dev/null 2>&1
+done
+sleep 1.5  # saved within a second of opening
+saved=$(temp_psql -Atc "SELECT circuit_breaker_open AND circuit_breaker_open_until > now() + interval '30 seconds' FROM mailsentry.mx_health WHERE mx_host = 'mx.tarpit-mail.net'" 2>&1)
+connections_before=$(tarpit_connections)
+runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$TEMP_CLUSTER_DIR/data" -m fast -w restart \
+  -l "$TEMP_CLUSTER_DIR/server.log" >/dev/null 2>&1
+wait_for_worker
+sleep 1  # the worker restores the breakers in its first round
+warning=$(temp_psql -Atc "SELECT warning FROM verify_email('brk4@tarpit-mail.net', refresh => true)" 2>&1)
+connections_after=$(tarpit_connections)
+worker_setting_reset mailsentry.circuit_breaker_cooldown
+echo "$warning" | grep -q "circuit breaker open for mx.tarpit-mail.net"; fast=$?
+[[ $saved == t && $fast == 0 && $connections_after == "$connections_before" ]]
+report breaker_survives_restart $? "saved=$saved connections $connections_before->$connections_after warning=[$warning]"
+
 temp_cluster_stop
 exit $(( failures == 0 ? 0 : 1 ))

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <thread>
+
 #include "smtp_prober_fixture.hpp"
 
 namespace mailsentry {
@@ -473,6 +475,30 @@ TEST_F(SmtpProberTest, CircuitBreakerFailsFast) {
   ASSERT_EQ(stats.size(), 1u);
   EXPECT_TRUE(stats[0].breaker_open);
   EXPECT_EQ(stats[0].timeouts, 2u);
+}
+
+TEST_F(SmtpProberTest, RestoredBreakerFailsFastUntilItExpires) {
+  ScriptedSmtpServer* server =
+      start_server("127.0.0.2", R"({"recipients": {"b@restored.test": [250, "2.1.5 OK"]}})");
+  ASSERT_NE(server, nullptr);
+  dns["mx.restored.test"] = {"127.0.0.2"};
+  options.breaker_failure_threshold = 3;
+  make_prober();
+  prober->restore_breaker("MX.Restored.Test", 400ms);
+  const ProbeResult fast = probe(request("a@restored.test", {"mx.restored.test"}));
+  EXPECT_EQ(fast.outcome, SmtpOutcome::inconclusive);
+  EXPECT_TRUE(has_warning(fast, "circuit breaker open for mx.restored.test")) << warnings_of(fast);
+  EXPECT_EQ(server->connections().size(), 0u);
+  const auto stats = prober->stats();
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_TRUE(stats[0].breaker_open);
+  EXPECT_GT(stats[0].breaker_open_until, std::chrono::system_clock::now());
+  EXPECT_LT(stats[0].breaker_open_until, std::chrono::system_clock::now() + 1s);
+  // After the restored time the host is probed again.
+  std::this_thread::sleep_for(450ms);
+  const ProbeResult later = probe(request("b@restored.test", {"mx.restored.test"}));
+  EXPECT_EQ(later.outcome, SmtpOutcome::exists) << warnings_of(later);
+  EXPECT_GE(server->connections().size(), 1u);
 }
 
 TEST_F(SmtpProberTest, SourceAddressesRotatePerConnection) {
