@@ -38,6 +38,29 @@ FROM unnest(ARRAY[
 \echo '== One full result, as JSON'
 SELECT jsonb_pretty(verify_email_json('alice@postfix-mail.net'));
 
+\echo '== The verdict cache: a second call needs no network (cached = t)'
+SELECT email, verdict, cached, round(response_time_ms::numeric, 3) AS ms
+FROM verify_email('alice@postfix-mail.net');
+
+\echo '== verify_emails(): many addresses at once (cache hits first, then as they finish)'
+SELECT email, verdict, smtp_valid, cached
+FROM verify_emails(ARRAY['alice@postfix-mail.net', 'bob@postfix-mail.net', 'carol@postfix-mail.net',
+                         'nobody@postfix-mail.net', 'ed@exists-mail.net', 'not an address']);
+
+\echo '== A background job, then its progress and results'
+SELECT mailsentry.submit(ARRAY['dave@postfix-mail.net', 'eve.smith@exists-mail.net',
+                               'x@nxdomain-mail.net', 'sales@postfix-mail.net']) AS job \gset
+DO $$
+BEGIN
+  FOR attempt IN 1..100 LOOP
+    EXIT WHEN (SELECT state FROM mailsentry.jobs ORDER BY job_id DESC LIMIT 1) = 'finished';
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT job_id, state, total, done, valid, caution, risky, invalid FROM mailsentry.jobs WHERE job_id = :job;
+SELECT item, email, verdict, smtp_valid FROM mailsentry.job_results WHERE job_id = :job ORDER BY item;
+SELECT worker_state, requests, cache_hits, completed FROM mailsentry.stats;
+
 \echo '== Network-free checks, for CHECK constraints and bulk queries'
 SELECT v.email, v.score, v.verdict, v.suggestion, v.issues
 FROM unnest(ARRAY[
