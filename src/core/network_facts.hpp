@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mailsentry {
@@ -15,6 +16,25 @@ enum class SmtpOutcome {
   does_not_exist, // 550/551/553 with 5.1.x
   inconclusive,   // a probe was attempted and gave no answer (timeout, 4xx, 5.7.x ...)
 };
+
+// The outcome's name as stored in mailsentry.cache ("not_attempted", ...).
+inline std::string_view smtp_outcome_name(SmtpOutcome outcome) {
+  switch (outcome) {
+    case SmtpOutcome::exists: return "exists";
+    case SmtpOutcome::does_not_exist: return "does_not_exist";
+    case SmtpOutcome::inconclusive: return "inconclusive";
+    case SmtpOutcome::not_attempted: break;
+  }
+  return "not_attempted";
+}
+
+// The outcome of a name smtp_outcome_name() gives; not_attempted for others.
+inline SmtpOutcome smtp_outcome_from_name(std::string_view name) {
+  for (SmtpOutcome outcome :
+       {SmtpOutcome::exists, SmtpOutcome::does_not_exist, SmtpOutcome::inconclusive})
+    if (name == smtp_outcome_name(outcome)) return outcome;
+  return SmtpOutcome::not_attempted;
+}
 
 struct NetworkFacts {
   std::optional<bool> mx_found;         // false: NXDOMAIN, null MX, or no MX/A/AAAA

@@ -274,8 +274,7 @@ extern "C" Datum verify_emails(PG_FUNCTION_ARGS) {
     }
     if (!refresh &&
         read_cache_entry(request_pod.address.bytes, request_pod.address.size, cache_entry) &&
-        cache_entry.expires_at > GetCurrentTimestamp() &&
-        depth_rank(static_cast<Depth>(cache_entry.depth)) >= depth_rank(call->depth)) {
+        cache_entry_serves(cache_entry, call->depth)) {
       if (shared_queue != nullptr) pg_atomic_fetch_add_u64(&shared_queue->stats.cache_hits, 1);
       finish_input(input, &cache_entry.facts, true, "");
       emit(out, input, cache_entry.checked_at);

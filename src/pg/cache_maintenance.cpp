@@ -88,28 +88,37 @@ std::optional<bool> optional_bool(TriState value) {
   return value == TriState::yes;
 }
 
+// One open breaker of mailsentry.mx_health in plain data.
+struct BreakerRow {
+  FixedText<256> host;
+  std::int64_t remaining_ms;
+};
+BreakerRow breaker_row;
+
 void restore_breakers_body() {
-  if (SPI_execute("SELECT mx_host, (extract(epoch FROM circuit_breaker_open_until - now()) "
-                  "  * 1000)::int8 FROM mailsentry.mx_health "
-                  "WHERE circuit_breaker_open_until > now()",
-                  true, 0) != SPI_OK_SELECT)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("reading MX health failed")));
+  spi_run("reading MX health", SPI_OK_SELECT,
+          "SELECT mx_host, (extract(epoch FROM circuit_breaker_open_until - now()) * 1000)::int8 "
+          "FROM mailsentry.mx_health WHERE circuit_breaker_open_until > now()",
+          0, nullptr, nullptr, nullptr, true, 0);
   TupleDesc desc = SPI_tuptable->tupdesc;
   for (uint64 i = 0; i < SPI_processed; ++i) {
     HeapTuple tuple = SPI_tuptable->vals[i];
-    text_field(tuple, desc, 1, row.domain);
-    row.mx_valid_ms = int8_field(tuple, desc, 2);
-    raise_if_failed(run_guarded("restoring MX health", [] {
-      open_breakers.emplace_back(std::string(row.domain.view()),
-                                 std::chrono::milliseconds(row.mx_valid_ms));
-    }), "mailsentry worker");
+    text_field(tuple, desc, 1, breaker_row.host);
+    breaker_row.remaining_ms = int8_field(tuple, desc, 2);
+    raise_if_failed(run_guarded("restoring MX health",
+                                [] {
+                                  open_breakers.emplace_back(
+                                      std::string(breaker_row.host.view()),
+                                      std::chrono::milliseconds(breaker_row.remaining_ms));
+                                }),
+                    "mailsentry worker");
   }
 }
 
 void restore_body() {
-  if (!cache_tables_exist()) return;
+  if (!mailsentry_relations_exist({"domains", "mx_health"})) return;
   restore_breakers_body();
-  if (SPI_execute(
+  spi_run("reading domain facts", SPI_OK_SELECT,
           "SELECT domain, mx_found, implicit_mx, mx_records, "
           "  (extract(epoch FROM mx_expires_at - now()) * 1000)::int8, catch_all, "
           "  (extract(epoch FROM catch_all_expires_at - now()) * 1000)::int8, "
@@ -117,8 +126,7 @@ void restore_body() {
           "  (extract(epoch FROM created_expires_at - now()) * 1000)::int8 "
           "FROM mailsentry.domains "
           "WHERE greatest(mx_expires_at, catch_all_expires_at, created_expires_at) > now()",
-          true, 0) != SPI_OK_SELECT)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("reading domain facts failed")));
+          0, nullptr, nullptr, nullptr, true, 0);
   TupleDesc desc = SPI_tuptable->tupdesc;
   for (uint64 i = 0; i < SPI_processed; ++i) {
     HeapTuple tuple = SPI_tuptable->vals[i];
@@ -145,32 +153,40 @@ void restore_body() {
     row.catch_all_valid_ms = int8_field(tuple, desc, 7);
     text_field(tuple, desc, 8, row.registrable_domain);
     const Datum created = SPI_getbinval(tuple, desc, 9, &isnull);
-    if (isnull) row.created_days.set_null();
-    else row.created_days.set(DatumGetInt32(created));
+    if (isnull)
+      row.created_days.set_null();
+    else
+      row.created_days.set(DatumGetInt32(created));
     row.created_valid_ms = int8_field(tuple, desc, 10);
-    raise_if_failed(run_guarded("restoring domain facts", [] {
-      KnownDomainFacts facts;
-      facts.domain = std::string(row.domain.view());
-      if (row.mx_found != TriState::null && row.mx_valid_ms > 0) {
-        KnownDomainFacts::Mx mx;
-        mx.mx_found = optional_bool(row.mx_found);
-        mx.implicit_mx = row.implicit_mx;
-        for (std::uint32_t k = 0; k < row.mx_count; ++k)
-          mx.mx_records.emplace_back(row.mx_records[k].view());
-        mx.valid_for = std::chrono::milliseconds(row.mx_valid_ms);
-        facts.mx = std::move(mx);
-      }
-      if (row.catch_all != TriState::null && row.catch_all_valid_ms > 0) {
-        facts.catch_all = optional_bool(row.catch_all);
-        facts.catch_all_valid_for = std::chrono::milliseconds(row.catch_all_valid_ms);
-      }
-      if (row.registrable_domain.present && row.created_days.present && row.created_valid_ms > 0) {
-        facts.registrable_domain = std::string(row.registrable_domain.view());
-        facts.domain_created_days = row.created_days.value;
-        facts.domain_age_valid_for = std::chrono::milliseconds(row.created_valid_ms);
-      }
-      restored.push_back(std::move(facts));
-    }), "mailsentry worker");
+    raise_if_failed(
+        run_guarded("restoring domain facts",
+                    [] {
+                      KnownDomainFacts facts;
+                      facts.domain = std::string(row.domain.view());
+                      if (row.mx_found != TriState::null && row.mx_valid_ms > 0) {
+                        KnownDomainFacts::Mx mx;
+                        mx.mx_found = optional_bool(row.mx_found);
+                        mx.implicit_mx = row.implicit_mx;
+                        for (std::uint32_t k = 0; k < row.mx_count; ++k)
+                          mx.mx_records.emplace_back(row.mx_records[k].view());
+                        mx.valid_for = std::chrono::milliseconds(row.mx_valid_ms);
+                        facts.mx = std::move(mx);
+                      }
+                      if (row.catch_all != TriState::null && row.catch_all_valid_ms > 0) {
+                        facts.catch_all = optional_bool(row.catch_all);
+                        facts.catch_all_valid_for =
+                            std::chrono::milliseconds(row.catch_all_valid_ms);
+                      }
+                      if (row.registrable_domain.present && row.created_days.present &&
+                          row.created_valid_ms > 0) {
+                        facts.registrable_domain = std::string(row.registrable_domain.view());
+                        facts.domain_created_days = row.created_days.value;
+                        facts.domain_age_valid_for =
+                            std::chrono::milliseconds(row.created_valid_ms);
+                      }
+                      restored.push_back(std::move(facts));
+                    }),
+        "mailsentry worker");
   }
 }
 
@@ -183,53 +199,53 @@ struct ReprobeRow {
 ReprobeRow reprobe_row;
 
 void reprobe_body() {
-  if (!cache_tables_exist()) return;
+  if (!mailsentry_relations_exist({"cache"})) return;
   const int room = kReprobesInFlight - static_cast<int>(internal_in_flight(InternalKind::reprobe));
   if (room <= 0) return;
   // The row is leased for one delay: a crash before the answer only delays it.
   Oid types[] = {INT4OID, INT4OID};
   Datum values[] = {Int32GetDatum(settings.reprobe_delay_s), Int32GetDatum(room)};
-  if (SPI_execute_with_args(
+  spi_run("choosing re-probes", SPI_OK_UPDATE_RETURNING,
           "UPDATE mailsentry.cache c SET reprobe_at = now() + make_interval(secs => $1) "
           "FROM (SELECT address FROM mailsentry.cache WHERE reprobe_at <= now() "
           "      ORDER BY reprobe_at LIMIT $2 FOR UPDATE SKIP LOCKED) due "
           "WHERE c.address = due.address RETURNING c.address, c.depth, c.reprobes",
-          2, types, values, nullptr, false, 0) != SPI_OK_UPDATE_RETURNING)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("choosing re-probes failed")));
+          2, types, values, nullptr, false, 0);
   TupleDesc desc = SPI_tuptable->tupdesc;
   for (uint64 i = 0; i < SPI_processed; ++i) {
     HeapTuple tuple = SPI_tuptable->vals[i];
     text_field(tuple, desc, 1, reprobe_row.address);
     const char* depth = SPI_getvalue(tuple, desc, 2);
     Depth parsed = Depth::standard;
-    raise_if_failed(run_guarded("re-probing", [&] { (void)parse_depth(depth, parsed); }),
-                    "mailsentry worker");
+    (void)parse_depth(depth, parsed);
     reprobe_row.depth = static_cast<std::uint8_t>(parsed);
     bool isnull;
     reprobe_row.reprobes = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
-    raise_if_failed(run_guarded("re-probing", [] {
-      const std::optional<NetworkRequest> request =
-          start_verification(reprobe_row.address.view(), static_cast<Depth>(reprobe_row.depth),
-                             make_probe_settings(settings), scratch);
-      if (!request) return;
-      InternalRequest internal;
-      internal.kind = InternalKind::reprobe;
-      internal.meta.reprobes = reprobe_row.reprobes + 1;
-      internal.meta.is_reprobe = true;
-      submit_internal(std::move(internal), *request);
-    }), "mailsentry worker");
+    raise_if_failed(run_guarded("re-probing",
+                                [] {
+                                  const std::optional<NetworkRequest> request =
+                                      start_verification(reprobe_row.address.view(),
+                                                         static_cast<Depth>(reprobe_row.depth),
+                                                         make_probe_settings(settings), scratch);
+                                  if (!request) return;
+                                  InternalRequest internal;
+                                  internal.kind = InternalKind::reprobe;
+                                  internal.meta.reprobes = reprobe_row.reprobes + 1;
+                                  internal.meta.is_reprobe = true;
+                                  submit_internal(std::move(internal), *request);
+                                }),
+                    "mailsentry worker");
   }
 }
 
 void purge_body() {
-  if (!cache_tables_exist()) return;
+  if (!mailsentry_relations_exist({"cache"})) return;
   Oid types[] = {INT4OID};
   Datum values[] = {Int32GetDatum(kPurgeBatch)};
-  if (SPI_execute_with_args(
+  spi_run("purging the cache", SPI_OK_DELETE,
           "DELETE FROM mailsentry.cache WHERE ctid = ANY (ARRAY("
           "  SELECT ctid FROM mailsentry.cache WHERE expires_at <= now() LIMIT $1))",
-          1, types, values, nullptr, false, 0) != SPI_OK_DELETE)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("purging the cache failed")));
+          1, types, values, nullptr, false, 0);
   purge_batch_was_full = SPI_processed >= static_cast<uint64>(kPurgeBatch);
 }
 
@@ -250,23 +266,26 @@ TimestampTz timestamp_of(std::chrono::system_clock::time_point at) {
 std::vector<HealthRow> health_rows;
 
 void health_body() {
-  if (!cache_tables_exist()) return;
+  if (!mailsentry_relations_exist({"mx_health"})) return;
   Oid types[] = {TEXTOID, INT8OID, INT8OID, INT8OID, BOOLOID, TIMESTAMPTZOID};
   for (const HealthRow& h : health_rows) {
     Datum values[] = {PointerGetDatum(utf8_to_text(h.host.bytes, h.host.size)),
-                      Int64GetDatum(h.probes), Int64GetDatum(h.timeouts), Int64GetDatum(h.errors),
-                      BoolGetDatum(h.breaker_open), TimestampTzGetDatum(h.breaker_open_until)};
+                      Int64GetDatum(h.probes),
+                      Int64GetDatum(h.timeouts),
+                      Int64GetDatum(h.errors),
+                      BoolGetDatum(h.breaker_open),
+                      TimestampTzGetDatum(h.breaker_open_until)};
     const char nulls[] = {' ', ' ', ' ', ' ', ' ', h.breaker_open ? ' ' : 'n'};
-    if (SPI_execute_with_args(
-            "INSERT INTO mailsentry.mx_health AS m (mx_host, probes, timeouts, errors, "
-            "  circuit_breaker_open, circuit_breaker_open_until, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, now()) "
-            "ON CONFLICT (mx_host) DO UPDATE SET probes = m.probes + EXCLUDED.probes, "
-            "  timeouts = m.timeouts + EXCLUDED.timeouts, errors = m.errors + EXCLUDED.errors, "
-            "  circuit_breaker_open = EXCLUDED.circuit_breaker_open, "
-            "  circuit_breaker_open_until = EXCLUDED.circuit_breaker_open_until, updated_at = now()",
-            6, types, values, nulls, false, 0) != SPI_OK_INSERT)
-      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("saving MX health failed")));
+    spi_run(
+        "saving MX health", SPI_OK_INSERT,
+        "INSERT INTO mailsentry.mx_health AS m (mx_host, probes, timeouts, errors, "
+        "  circuit_breaker_open, circuit_breaker_open_until, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, now()) "
+        "ON CONFLICT (mx_host) DO UPDATE SET probes = m.probes + EXCLUDED.probes, "
+        "  timeouts = m.timeouts + EXCLUDED.timeouts, errors = m.errors + EXCLUDED.errors, "
+        "  circuit_breaker_open = EXCLUDED.circuit_breaker_open, "
+        "  circuit_breaker_open_until = EXCLUDED.circuit_breaker_open_until, updated_at = now()",
+        6, types, values, nulls, false, 0);
   }
 }
 
@@ -303,8 +322,8 @@ void save_mx_health(bool with_counters) {
     health_rows.clear();
     for (const auto& mx : worker_engine()->stats().mx) {
       CounterSnapshot& saved = saved_health[mx.host];
-      const bool counters_changed = mx.probes != saved.probes || mx.timeouts != saved.timeouts ||
-                                    mx.errors != saved.errors;
+      const bool counters_changed =
+          mx.probes != saved.probes || mx.timeouts != saved.timeouts || mx.errors != saved.errors;
       // A breaker that opened or closed is saved at once, counters now and then.
       if (mx.breaker_open == saved.breaker_open && !(with_counters && counters_changed)) continue;
       HealthRow h{};

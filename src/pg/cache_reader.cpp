@@ -22,16 +22,21 @@ extern "C" {
 }
 
 #include "text_encoding.hpp"
+#include "verification_steps.hpp"
 
 namespace mailsentry::pg {
 
 namespace {
 
 const char* const kCacheColumnNames[kCacheColumnCount] = {
-    "address", "domain", "depth", "mx_found", "implicit_mx", "mx_records", "mx_provider",
-    "smtp_outcome", "smtp_skipped_by_policy", "catch_all", "greylisted", "mx_host", "smtp_code",
-    "smtp_message", "domain_created", "dnsbl_listed", "warnings", "inconclusive", "checked_at",
-    "expires_at", "reprobe_at", "reprobes"};
+    "address",      "domain",       "depth",
+    "mx_found",     "implicit_mx",  "mx_records",
+    "mx_provider",  "smtp_outcome", "smtp_skipped_by_policy",
+    "catch_all",    "greylisted",   "mx_host",
+    "smtp_code",    "smtp_message", "domain_created",
+    "dnsbl_listed", "warnings",     "inconclusive",
+    "checked_at",   "expires_at",   "reprobe_at",
+    "reprobes"};
 
 Oid checked_relation = InvalidOid;  // the cache table whose layout was checked
 
@@ -90,8 +95,8 @@ std::uint32_t take_text_array(Datum value, bool isnull, FixedText<N>* out, std::
   Datum* elements;
   bool* nulls;
   int count;
-  deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT, &elements,
-                    &nulls, &count);
+  deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls,
+                    &count);
   std::uint32_t taken = 0;
   for (int i = 0; i < count && taken < capacity; ++i) {
     if (nulls[i]) continue;
@@ -100,20 +105,10 @@ std::uint32_t take_text_array(Datum value, bool isnull, FixedText<N>* out, std::
   return taken;
 }
 
-std::uint8_t smtp_outcome_code(Datum value) {
-  const char* name = TextDatumGetCString(value);
-  if (strcmp(name, "exists") == 0) return static_cast<std::uint8_t>(SmtpOutcome::exists);
-  if (strcmp(name, "does_not_exist") == 0)
-    return static_cast<std::uint8_t>(SmtpOutcome::does_not_exist);
-  if (strcmp(name, "inconclusive") == 0) return static_cast<std::uint8_t>(SmtpOutcome::inconclusive);
-  return static_cast<std::uint8_t>(SmtpOutcome::not_attempted);
-}
-
-std::uint8_t depth_code(Datum value) {
-  const char* name = TextDatumGetCString(value);
-  if (strcmp(name, "quick") == 0) return static_cast<std::uint8_t>(Depth::quick);
-  if (strcmp(name, "extended") == 0) return static_cast<std::uint8_t>(Depth::extended);
-  return static_cast<std::uint8_t>(Depth::standard);
+// Text columns holding a name: compared as they are (ASCII in every encoding).
+std::string_view name_of(Datum value) {
+  text* t = DatumGetTextPP(value);
+  return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
 }
 
 void decode(TupleTableSlot* slot, CacheEntry& out) {
@@ -122,27 +117,31 @@ void decode(TupleTableSlot* slot, CacheEntry& out) {
   const bool* n = slot->tts_isnull - 1;
   NetworkFactsPod& f = out.facts;
   memset(&f, 0, sizeof f);
-  out.depth = depth_code(v[kCacheDepth]);
+  Depth depth = Depth::standard;
+  (void)parse_depth(name_of(v[kCacheDepth]), depth);
+  out.depth = static_cast<std::uint8_t>(depth);
   f.mx_found = take_bool(v[kCacheMxFound], n[kCacheMxFound]);
   f.implicit_mx = !n[kCacheImplicitMx] && DatumGetBool(v[kCacheImplicitMx]);
   f.mx_record_count =
       take_text_array(v[kCacheMxRecords], n[kCacheMxRecords], f.mx_records, kMaxMxRecords);
   take_text(v[kCacheMxProvider], n[kCacheMxProvider], f.mx_provider);
-  f.smtp = smtp_outcome_code(v[kCacheSmtpOutcome]);
+  f.smtp = static_cast<std::uint8_t>(smtp_outcome_from_name(name_of(v[kCacheSmtpOutcome])));
   f.smtp_skipped_by_policy =
       !n[kCacheSmtpSkippedByPolicy] && DatumGetBool(v[kCacheSmtpSkippedByPolicy]);
   f.catch_all = take_bool(v[kCacheCatchAll], n[kCacheCatchAll]);
   f.greylisted = !n[kCacheGreylisted] && DatumGetBool(v[kCacheGreylisted]);
   take_text(v[kCacheMxHost], n[kCacheMxHost], f.mx_host);
-  if (n[kCacheSmtpCode]) f.smtp_code.set_null();
-  else f.smtp_code.set(DatumGetInt32(v[kCacheSmtpCode]));
+  if (n[kCacheSmtpCode])
+    f.smtp_code.set_null();
+  else
+    f.smtp_code.set(DatumGetInt32(v[kCacheSmtpCode]));
   take_text(v[kCacheSmtpMessage], n[kCacheSmtpMessage], f.smtp_message);
   if (n[kCacheDomainCreated]) {
     f.domain_created_days.set_null();
     f.domain_age_days.set_null();
   } else {
-    const std::int32_t created = DatumGetDateADT(v[kCacheDomainCreated]) +
-                                 (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE);
+    const std::int32_t created =
+        DatumGetDateADT(v[kCacheDomainCreated]) + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE);
     f.domain_created_days.set(created);
     f.domain_age_days.set(today_unix_days() - created);
   }
@@ -177,6 +176,11 @@ bool open_cache(Relation& table, Relation& index) {
 }
 
 }  // namespace
+
+bool cache_entry_serves(const CacheEntry& entry, Depth depth) {
+  return entry.expires_at > GetCurrentTimestamp() &&
+         depth_rank(static_cast<Depth>(entry.depth)) >= depth_rank(depth);
+}
 
 std::int32_t today_unix_days() {
   return static_cast<std::int32_t>(GetCurrentTransactionStartTimestamp() / USECS_PER_DAY) +

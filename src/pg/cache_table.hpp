@@ -9,11 +9,29 @@ namespace mailsentry::pg {
 
 // Columns of mailsentry.cache, in table order (mailsentry--*.sql).
 enum CacheColumn {
-  kCacheAddress = 1, kCacheDomain, kCacheDepth, kCacheMxFound, kCacheImplicitMx,
-  kCacheMxRecords, kCacheMxProvider, kCacheSmtpOutcome, kCacheSmtpSkippedByPolicy,
-  kCacheCatchAll, kCacheGreylisted, kCacheMxHost, kCacheSmtpCode, kCacheSmtpMessage,
-  kCacheDomainCreated, kCacheDnsblListed, kCacheWarnings, kCacheInconclusive, kCacheCheckedAt,
-  kCacheExpiresAt, kCacheReprobeAt, kCacheReprobes, kCacheColumnCount = kCacheReprobes
+  kCacheAddress = 1,
+  kCacheDomain,
+  kCacheDepth,
+  kCacheMxFound,
+  kCacheImplicitMx,
+  kCacheMxRecords,
+  kCacheMxProvider,
+  kCacheSmtpOutcome,
+  kCacheSmtpSkippedByPolicy,
+  kCacheCatchAll,
+  kCacheGreylisted,
+  kCacheMxHost,
+  kCacheSmtpCode,
+  kCacheSmtpMessage,
+  kCacheDomainCreated,
+  kCacheDnsblListed,
+  kCacheWarnings,
+  kCacheInconclusive,
+  kCacheCheckedAt,
+  kCacheExpiresAt,
+  kCacheReprobeAt,
+  kCacheReprobes,
+  kCacheColumnCount = kCacheReprobes
 };
 
 struct CacheEntry {
@@ -30,6 +48,10 @@ struct CacheEntry {
 // when there is no entry or no cache table (extension being created or
 // dropped). Must run inside a transaction.
 bool read_cache_entry(const char* address, std::size_t length, CacheEntry& out);
+
+// Whether `entry` answers a request of `depth` now: not expired, and at
+// least as deep (quick < standard < extended).
+bool cache_entry_serves(const CacheEntry& entry, Depth depth);
 
 // Days since 1970-01-01 of today (for the age of a cached creation date).
 std::int32_t today_unix_days();

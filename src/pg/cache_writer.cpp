@@ -10,6 +10,7 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+#include "fixed_text_datum.hpp"
 #include "settings.hpp"
 #include "text_encoding.hpp"
 
@@ -46,10 +47,11 @@ const char* const kCacheUpsert =
     "  checked_at = EXCLUDED.checked_at, expires_at = EXCLUDED.expires_at, "
     "  reprobe_at = EXCLUDED.reprobe_at, reprobes = EXCLUDED.reprobes "
     "WHERE NOT $23 OR c.inconclusive";
-const Oid kCacheTypes[] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID, BOOLOID, TEXTARRAYOID, TEXTOID,
-                           TEXTOID, BOOLOID, BOOLOID, BOOLOID, TEXTOID, INT4OID, TEXTOID,
-                           DATEOID, BOOLOID, TEXTARRAYOID, BOOLOID, TIMESTAMPTZOID,
-                           TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, BOOLOID};
+const Oid kCacheTypes[] = {TEXTOID,        TEXTOID,      TEXTOID, BOOLOID,        BOOLOID,
+                           TEXTARRAYOID,   TEXTOID,      TEXTOID, BOOLOID,        BOOLOID,
+                           BOOLOID,        TEXTOID,      INT4OID, TEXTOID,        DATEOID,
+                           BOOLOID,        TEXTARRAYOID, BOOLOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+                           TIMESTAMPTZOID, INT4OID,      BOOLOID};
 constexpr int kCacheParams = sizeof kCacheTypes / sizeof kCacheTypes[0];
 
 // Only what is known overwrites: a typo lookup brings an MX answer and
@@ -64,7 +66,8 @@ const char* const kDomainUpsert =
     "  CASE WHEN $7 IS NOT NULL THEN $8 END, $9, $10, CASE WHEN $10 IS NOT NULL THEN $5 END, "
     "  CASE WHEN $10 IS NOT NULL THEN $11 END, $12, $5) "
     "ON CONFLICT (domain) DO UPDATE SET "
-    "  mx_found = CASE WHEN EXCLUDED.mx_checked_at IS NULL THEN d.mx_found ELSE EXCLUDED.mx_found END, "
+    "  mx_found = CASE WHEN EXCLUDED.mx_checked_at IS NULL THEN d.mx_found ELSE EXCLUDED.mx_found "
+    "END, "
     "  implicit_mx = CASE WHEN EXCLUDED.mx_checked_at IS NULL THEN d.implicit_mx "
     "    ELSE EXCLUDED.implicit_mx END, "
     "  mx_records = CASE WHEN EXCLUDED.mx_checked_at IS NULL THEN d.mx_records "
@@ -80,18 +83,17 @@ const char* const kDomainUpsert =
     "  created_expires_at = coalesce(EXCLUDED.created_expires_at, d.created_expires_at), "
     "  dnsbl_listed = coalesce(EXCLUDED.dnsbl_listed, d.dnsbl_listed), "
     "  updated_at = EXCLUDED.updated_at";
-const Oid kDomainTypes[] = {TEXTOID, BOOLOID, BOOLOID, TEXTARRAYOID, TIMESTAMPTZOID,
-                            TIMESTAMPTZOID, BOOLOID, TIMESTAMPTZOID, TEXTOID, DATEOID,
-                            TIMESTAMPTZOID, BOOLOID};
+const Oid kDomainTypes[] = {TEXTOID,        BOOLOID,        BOOLOID,        TEXTARRAYOID,
+                            TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID,        TIMESTAMPTZOID,
+                            TEXTOID,        DATEOID,        TIMESTAMPTZOID, BOOLOID};
 constexpr int kDomainParams = sizeof kDomainTypes / sizeof kDomainTypes[0];
 
 SPIPlanPtr prepared(SPIPlanPtr& plan, const char* sql, int count, const Oid* types) {
   if (plan == nullptr) {
     SPIPlanPtr fresh = SPI_prepare(sql, count, const_cast<Oid*>(types));
     if (fresh == nullptr)
-      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                      errmsg("mailsentry: SPI_prepare failed: %s",
-                             SPI_result_code_string(SPI_result))));
+      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("mailsentry: SPI_prepare failed: %s",
+                                                              SPI_result_code_string(SPI_result))));
     if (SPI_keepplan(fresh) != 0)
       ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("mailsentry: SPI_keepplan failed")));
     plan = fresh;
@@ -108,55 +110,31 @@ void put_text(Datum* values, char* nulls, int index, const FixedText<N>& text) {
   values[index] = PointerGetDatum(utf8_to_text(text.bytes, text.size));
 }
 
-template <std::size_t N>
-Datum text_array(const FixedText<N>* items, std::uint32_t count) {
-  Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count ? count : 1)));
-  for (std::uint32_t i = 0; i < count; ++i)
-    elements[i] = PointerGetDatum(utf8_to_text(items[i].bytes, items[i].size));
-  return PointerGetDatum(
-      construct_array(elements, static_cast<int>(count), TEXTOID, -1, false, TYPALIGN_INT));
+void put_bool(Datum* values, char* nulls, int index, TriState value) {
+  if (value == TriState::null)
+    nulls[index] = 'n';
+  else
+    values[index] = BoolGetDatum(value == TriState::yes);
 }
 
-void put_bool(Datum* values, char* nulls, int index, TriState value) {
-  if (value == TriState::null) nulls[index] = 'n';
-  else values[index] = BoolGetDatum(value == TriState::yes);
+// Names are ASCII literals: the same bytes in every server encoding.
+Datum name_datum(std::string_view name) {
+  return PointerGetDatum(cstring_to_text_with_len(name.data(), static_cast<int>(name.size())));
 }
 
 Datum date_of_unix_days(std::int32_t days) {
   return DateADTGetDatum(days - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE));
 }
 
-const char* depth_text(std::uint8_t depth) {
-  switch (static_cast<Depth>(depth)) {
-    case Depth::quick: return "quick";
-    case Depth::extended: return "extended";
-    default: return "standard";
-  }
-}
-
-const char* outcome_text(std::uint8_t outcome) {
-  switch (static_cast<SmtpOutcome>(outcome)) {
-    case SmtpOutcome::exists: return "exists";
-    case SmtpOutcome::does_not_exist: return "does_not_exist";
-    case SmtpOutcome::inconclusive: return "inconclusive";
-    default: return "not_attempted";
-  }
-}
-
 void execute(SPIPlanPtr plan, Datum* values, char* nulls) {
   const int rc = SPI_execute_plan(plan, values, nulls, false, 0);
   if (rc != SPI_OK_INSERT && rc != SPI_OK_UPDATE)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                    errmsg("mailsentry: writing the cache failed: %s", SPI_result_code_string(rc))));
+    ereport(ERROR,
+            (errcode(ERRCODE_INTERNAL_ERROR),
+             errmsg("mailsentry: writing the cache failed: %s", SPI_result_code_string(rc))));
 }
 
 }  // namespace
-
-bool cache_tables_exist() {
-  const Oid schema = get_namespace_oid("mailsentry", true);
-  return OidIsValid(schema) && OidIsValid(get_relname_relid("cache", schema)) &&
-         OidIsValid(get_relname_relid("domains", schema));
-}
 
 void write_cache_entry(const CacheWrite& w) {
   Datum values[kCacheParams];
@@ -166,32 +144,38 @@ void write_cache_entry(const CacheWrite& w) {
   const NetworkFactsPod& f = w.facts;
   put_text(values, nulls, 0, w.address);
   put_text(values, nulls, 1, w.domain);
-  values[2] = CStringGetTextDatum(depth_text(w.depth));
+  values[2] = name_datum(depth_name(static_cast<Depth>(w.depth)));
   put_bool(values, nulls, 3, f.mx_found);
   values[4] = BoolGetDatum(f.implicit_mx);
-  values[5] = text_array(f.mx_records, f.mx_record_count);
+  values[5] = fixed_text_array(f.mx_records, f.mx_record_count);
   put_text(values, nulls, 6, f.mx_provider);
-  values[7] = CStringGetTextDatum(outcome_text(f.smtp));
+  values[7] = name_datum(smtp_outcome_name(static_cast<SmtpOutcome>(f.smtp)));
   values[8] = BoolGetDatum(f.smtp_skipped_by_policy);
   put_bool(values, nulls, 9, f.catch_all);
   values[10] = BoolGetDatum(f.greylisted);
   put_text(values, nulls, 11, f.mx_host);
-  if (f.smtp_code.present) values[12] = Int32GetDatum(f.smtp_code.value);
-  else nulls[12] = 'n';
+  if (f.smtp_code.present)
+    values[12] = Int32GetDatum(f.smtp_code.value);
+  else
+    nulls[12] = 'n';
   put_text(values, nulls, 13, f.smtp_message);
-  if (f.domain_created_days.present) values[14] = date_of_unix_days(f.domain_created_days.value);
-  else nulls[14] = 'n';
+  if (f.domain_created_days.present)
+    values[14] = date_of_unix_days(f.domain_created_days.value);
+  else
+    nulls[14] = 'n';
   values[15] = BoolGetDatum(f.dnsbl_listed);
-  values[16] = text_array(f.warnings, f.warning_count);
+  values[16] = fixed_text_array(f.warnings, f.warning_count);
   values[17] = BoolGetDatum(w.inconclusive);
   values[18] = TimestampTzGetDatum(w.checked_at);
-  const std::int64_t ttl_s = w.inconclusive ? settings.cache_ttl_inconclusive_s : settings.cache_ttl_s;
+  const std::int64_t ttl_s =
+      w.inconclusive ? settings.cache_ttl_inconclusive_s : settings.cache_ttl_s;
   values[19] = TimestampTzGetDatum(w.checked_at + ttl_s * USECS_PER_SEC);
   // An inconclusive answer is asked again in the background, a few times.
   if (w.inconclusive && w.reprobes < settings.reprobe_attempts)
-    values[20] = TimestampTzGetDatum(w.checked_at +
-                                     static_cast<std::int64_t>(settings.reprobe_delay_s) * USECS_PER_SEC);
-  else nulls[20] = 'n';
+    values[20] = TimestampTzGetDatum(
+        w.checked_at + static_cast<std::int64_t>(settings.reprobe_delay_s) * USECS_PER_SEC);
+  else
+    nulls[20] = 'n';
   values[21] = Int32GetDatum(w.reprobes);
   values[22] = BoolGetDatum(w.is_reprobe);
   execute(prepared(cache_plan, kCacheUpsert, kCacheParams, kCacheTypes), values, nulls);
@@ -207,18 +191,22 @@ void write_domain_facts(const CacheWrite& w) {
   put_text(values, nulls, 0, w.domain);
   put_bool(values, nulls, 1, f.mx_found);
   values[2] = BoolGetDatum(f.implicit_mx);
-  values[3] = text_array(f.mx_records, f.mx_record_count);
+  values[3] = fixed_text_array(f.mx_records, f.mx_record_count);
   values[4] = TimestampTzGetDatum(w.checked_at);
   values[5] = TimestampTzGetDatum(
       w.checked_at + static_cast<std::int64_t>(settings.dns_default_ttl_s) * USECS_PER_SEC);
   put_bool(values, nulls, 6, f.catch_all);
   values[7] = TimestampTzGetDatum(w.checked_at + kCatchAllValidSeconds * USECS_PER_SEC);
   put_text(values, nulls, 8, w.registrable_domain);
-  if (f.domain_created_days.present) values[9] = date_of_unix_days(f.domain_created_days.value);
-  else nulls[9] = 'n';
+  if (f.domain_created_days.present)
+    values[9] = date_of_unix_days(f.domain_created_days.value);
+  else
+    nulls[9] = 'n';
   values[10] = TimestampTzGetDatum(w.checked_at + kCreatedValidSeconds * USECS_PER_SEC);
-  if (w.mx_only) nulls[11] = 'n';
-  else values[11] = BoolGetDatum(f.dnsbl_listed);
+  if (w.mx_only)
+    nulls[11] = 'n';
+  else
+    values[11] = BoolGetDatum(f.dnsbl_listed);
   execute(prepared(domain_plan, kDomainUpsert, kDomainParams, kDomainTypes), values, nulls);
 }
 

@@ -22,9 +22,6 @@ struct CacheWrite {
   bool with_domain_facts; // the batch's latest answer for its domain: write_domain_facts()
 };
 
-// False when the extension's tables are not there (being created or dropped).
-bool cache_tables_exist();
-
 void write_cache_entry(const CacheWrite& entry);
 void write_domain_facts(const CacheWrite& entry);
 

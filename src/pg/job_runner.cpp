@@ -49,37 +49,31 @@ Verification scratch;
 NetworkRequestPod request_pod;
 CacheEntry cache_entry;
 
-bool job_tables_exist() {
-  const Oid schema = get_namespace_oid("mailsentry", true);
-  return OidIsValid(schema) && OidIsValid(get_relname_relid("job_queue", schema)) &&
-         OidIsValid(get_relname_relid("job_items", schema));
-}
-
 Datum int8_datum(std::int64_t value) { return Int64GetDatum(value); }
 
 bool current_job_still_wanted() {
   Oid types[] = {INT8OID};
   Datum values[] = {int8_datum(current_job)};
-  if (SPI_execute_with_args("SELECT state FROM mailsentry.job_queue WHERE job_id = $1", 1, types,
-                            values, nullptr, true, 1) != SPI_OK_SELECT)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("reading a job's state failed")));
+  spi_run("reading a job's state", SPI_OK_SELECT,
+          "SELECT state FROM mailsentry.job_queue WHERE job_id = $1", 1, types, values, nullptr,
+          true, 1);
   if (SPI_processed == 0) return false;
   const char* state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
   return strcmp(state, "queued") == 0 || strcmp(state, "running") == 0;
 }
 
 bool take_next_job() {
-  const int rc = SPI_execute(
+  spi_run(
+      "taking a job", SPI_OK_UPDATE_RETURNING,
       "UPDATE mailsentry.job_queue SET state = 'running', started_at = coalesce(started_at, now()) "
       "WHERE job_id = (SELECT job_id FROM mailsentry.job_queue "
       "                WHERE state IN ('queued', 'running') ORDER BY job_id LIMIT 1) "
       "RETURNING job_id, depth",
-      false, 1);
-  if (rc != SPI_OK_UPDATE_RETURNING)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("taking a job failed")));
+      0, nullptr, nullptr, nullptr, false, 1);
   if (SPI_processed == 0) return false;
   bool isnull;
-  current_job = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  current_job =
+      DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
   const char* depth = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
   Depth parsed = Depth::standard;
   (void)parse_depth(depth, parsed);
@@ -92,11 +86,10 @@ bool take_next_job() {
 void fetch_items(std::int64_t limit) {
   Oid types[] = {INT8OID, INT8OID, INT8OID};
   Datum values[] = {int8_datum(current_job), int8_datum(cursor), int8_datum(limit)};
-  if (SPI_execute_with_args(
+  spi_run("reading a job's addresses", SPI_OK_SELECT,
           "SELECT item, email FROM mailsentry.job_items "
           "WHERE job_id = $1 AND verdict IS NULL AND item > $2 ORDER BY item LIMIT $3",
-          3, types, values, nullptr, true, 0) != SPI_OK_SELECT)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("reading a job's addresses failed")));
+          3, types, values, nullptr, true, 0);
   const uint64 rows = SPI_processed;
   std::int64_t* items = static_cast<std::int64_t*>(palloc(sizeof(std::int64_t) * (rows + 1)));
   Utf8Text* emails = static_cast<Utf8Text*>(palloc(sizeof(Utf8Text) * (rows + 1)));
@@ -106,82 +99,88 @@ void fetch_items(std::int64_t limit) {
     items[i] = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
     emails[i] = text_as_utf8(DatumGetTextPP(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull)));
   }
-  raise_if_failed(run_guarded("reading a job", [&] {
-    fetched.clear();
-    for (uint64 i = 0; i < rows; ++i)
-      fetched.push_back({items[i], std::string(emails[i].data, emails[i].size)});
-  }), "mailsentry worker");
+  raise_if_failed(
+      run_guarded("reading a job",
+                  [&] {
+                    fetched.clear();
+                    for (uint64 i = 0; i < rows; ++i)
+                      fetched.push_back({items[i], std::string(emails[i].data, emails[i].size)});
+                  }),
+      "mailsentry worker");
   if (rows > 0) cursor = items[rows - 1];
 }
 
 // Finishes at once what needs no network or is cached; submits the rest.
 void start_item(std::size_t index) {
   bool needs_network = false;
-  raise_if_failed(run_guarded("starting a job address", [&] {
-    const std::optional<NetworkRequest> request =
-        start_verification(fetched[index].email, static_cast<Depth>(current_depth),
-                           make_probe_settings(settings), scratch);
-    if (!request) {
-      note_job_verdict(current_job, fetched[index].item, fetched[index].email, current_depth,
-                       nullptr);
-      return;
-    }
-    request_to_pod(*request, request_pod);
-    needs_network = true;
-  }), "mailsentry worker");
+  raise_if_failed(run_guarded("starting a job address",
+                              [&] {
+                                const std::optional<NetworkRequest> request = start_verification(
+                                    fetched[index].email, static_cast<Depth>(current_depth),
+                                    make_probe_settings(settings), scratch);
+                                if (!request) {
+                                  note_job_verdict(current_job, fetched[index].item,
+                                                   fetched[index].email, current_depth, nullptr);
+                                  return;
+                                }
+                                request_to_pod(*request, request_pod);
+                                needs_network = true;
+                              }),
+                  "mailsentry worker");
   if (!needs_network) return;
   const bool cached =
       read_cache_entry(request_pod.address.bytes, request_pod.address.size, cache_entry) &&
-      cache_entry.expires_at > GetCurrentTimestamp() &&
-      depth_rank(static_cast<Depth>(cache_entry.depth)) >=
-          depth_rank(static_cast<Depth>(current_depth));
-  raise_if_failed(run_guarded("starting a job address", [&] {
-    const FetchedItem& item = fetched[index];
-    if (cached) {
-      const NetworkFacts facts = facts_from_pod(cache_entry.facts);
-      note_job_verdict(current_job, item.item, item.email, current_depth, &facts);
-      return;
-    }
-    InternalRequest internal;
-    internal.kind = InternalKind::job_item;
-    internal.job_id = current_job;
-    internal.item = item.item;
-    internal.email = item.email;
-    submit_internal(std::move(internal), request_from_pod(request_pod));
-  }), "mailsentry worker");
+      cache_entry_serves(cache_entry, static_cast<Depth>(current_depth));
+  raise_if_failed(run_guarded("starting a job address",
+                              [&] {
+                                const FetchedItem& item = fetched[index];
+                                if (cached) {
+                                  const NetworkFacts facts = facts_from_pod(cache_entry.facts);
+                                  note_job_verdict(current_job, item.item, item.email,
+                                                   current_depth, &facts);
+                                  return;
+                                }
+                                InternalRequest internal;
+                                internal.kind = InternalKind::job_item;
+                                internal.job_id = current_job;
+                                internal.item = item.item;
+                                internal.email = item.email;
+                                submit_internal(std::move(internal), request_from_pod(request_pod));
+                              }),
+                  "mailsentry worker");
 }
 
 void finish_job_if_done() {
   Oid types[] = {INT8OID};
   Datum values[] = {int8_datum(current_job)};
-  if (SPI_execute_with_args(
+  spi_run("finishing a job", SPI_OK_UPDATE_RETURNING,
           "UPDATE mailsentry.job_queue SET state = 'finished', finished_at = now() "
           "WHERE job_id = $1 AND state = 'running' AND NOT EXISTS "
           "(SELECT FROM mailsentry.job_items WHERE job_id = $1 AND verdict IS NULL) "
           "RETURNING job_id",
-          1, types, values, nullptr, false, 1) != SPI_OK_UPDATE_RETURNING)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("finishing a job failed")));
+          1, types, values, nullptr, false, 1);
   if (SPI_processed == 0) {
     cursor = 0;  // some address was not finished: look again from the start
     return;
   }
-  if (SPI_execute_with_args("SELECT pg_catalog.pg_notify('mailsentry_jobs', $1::text)", 1, types,
-                            values, nullptr, false, 1) != SPI_OK_SELECT)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("notifying a job's end failed")));
-  ereport(LOG, (errmsg("mailsentry worker: job %lld finished", static_cast<long long>(current_job))));
+  spi_run("notifying a job's end", SPI_OK_SELECT,
+          "SELECT pg_catalog.pg_notify('mailsentry_jobs', $1::text)", 1, types, values, nullptr,
+          false, 1);
+  ereport(LOG,
+          (errmsg("mailsentry worker: job %lld finished", static_cast<long long>(current_job))));
   current_job = 0;
 }
 
 void jobs_round() {
-  if (!job_tables_exist()) return;
+  if (!mailsentry_relations_exist({"job_queue", "job_items"})) return;
   if (current_job != 0 && !current_job_still_wanted()) {
     raise_if_failed(run_guarded("dropping a job", [] { forget_job(current_job); }),
                     "mailsentry worker");
     current_job = 0;
   }
   if (current_job == 0 && !take_next_job()) return;
-  const std::int64_t room = settings.job_concurrency -
-                            static_cast<std::int64_t>(job_items_in_flight(current_job));
+  const std::int64_t room =
+      settings.job_concurrency - static_cast<std::int64_t>(job_items_in_flight(current_job));
   std::size_t fetched_count = 0;
   // Refill when at least a tenth of the room is free: fewer, larger reads.
   if (room >= std::max(1, settings.job_concurrency / 10)) {
@@ -231,10 +230,11 @@ void write_job_progress() {
     Oid types[] = {INT8OID, INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
     Datum values[] = {
         Int64GetDatum(job_id),
-        PointerGetDatum(construct_array(items, count, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+        PointerGetDatum(
+            construct_array(items, count, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
         PointerGetDatum(construct_array(verdicts, count, TEXTOID, -1, false, TYPALIGN_INT)),
         PointerGetDatum(construct_array(scores, count, INT4OID, 4, true, TYPALIGN_INT))};
-    if (SPI_execute_with_args(
+    spi_run("recording job progress", SPI_OK_UPDATE,
             "WITH done AS ("
             "  UPDATE mailsentry.job_items i SET verdict = u.verdict, score = u.score, "
             "    done_at = now() "
@@ -248,8 +248,7 @@ void write_job_progress() {
             "  risky = risky + (SELECT count(*) FROM done WHERE verdict = 'risky'), "
             "  invalid = invalid + (SELECT count(*) FROM done WHERE verdict = 'invalid') "
             "WHERE job_id = $1",
-            4, types, values, nullptr, false, 0) != SPI_OK_UPDATE)
-      ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("recording job progress failed")));
+            4, types, values, nullptr, false, 0);
     start = end;
   }
   finished.clear();

@@ -51,9 +51,9 @@ CacheEntry cache_entry;
 
 // A fresh cache entry deep enough for `depth`; counts the hit.
 bool fresh_cache_entry(const NetworkRequestPod& request, Depth depth) {
-  if (!read_cache_entry(request.address.bytes, request.address.size, cache_entry)) return false;
-  if (cache_entry.expires_at <= GetCurrentTimestamp()) return false;
-  if (depth_rank(static_cast<Depth>(cache_entry.depth)) < depth_rank(depth)) return false;
+  if (!read_cache_entry(request.address.bytes, request.address.size, cache_entry) ||
+      !cache_entry_serves(cache_entry, depth))
+    return false;
   if (shared_queue != nullptr) pg_atomic_fetch_add_u64(&shared_queue->stats.cache_hits, 1);
   return true;
 }

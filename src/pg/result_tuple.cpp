@@ -9,6 +9,7 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+#include "fixed_text_datum.hpp"
 #include "text_encoding.hpp"
 
 namespace mailsentry::pg {
@@ -92,15 +93,6 @@ void put_int(Datum* values, bool* nulls, int column, const NullableInt& field) {
   else values[column] = Int32GetDatum(field.value);
 }
 
-template <std::size_t N>
-Datum text_array(const FixedText<N>* items, std::uint32_t count) {
-  Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count ? count : 1)));
-  for (std::uint32_t i = 0; i < count; ++i)
-    elements[i] = PointerGetDatum(utf8_to_text(items[i].bytes, items[i].size));
-  return PointerGetDatum(construct_array(elements, static_cast<int>(count), TEXTOID, -1, false,
-                                         TYPALIGN_INT));
-}
-
 }  // namespace
 
 void verification_record_values(Datum email, const VerificationRecord& r,
@@ -116,12 +108,12 @@ void verification_record_values(Datum email, const VerificationRecord& r,
   put_text(values, nulls, kVerificationLevel, r.verification_level);
   put_text(values, nulls, kVerificationDepth, r.verification_depth);
   put_text(values, nulls, kWarning, r.warning);
-  values[kIssues] = text_array(r.issues, r.issue_count);
+  values[kIssues] = fixed_text_array(r.issues, r.issue_count);
   put_bool(values, nulls, kSyntaxValid, r.syntax_valid);
   put_text(values, nulls, kPlusAlias, r.plus_alias);
   put_bool(values, nulls, kMxFound, r.mx_found);
   if (r.mx_found == TriState::null) nulls[kMxRecords] = true;
-  else values[kMxRecords] = text_array(r.mx_records, r.mx_record_count);
+  else values[kMxRecords] = fixed_text_array(r.mx_records, r.mx_record_count);
   put_bool(values, nulls, kIsDisposable, r.is_disposable);
   put_bool(values, nulls, kIsRoleBased, r.is_role_based);
   put_text(values, nulls, kRoleType, r.role_type);

@@ -62,7 +62,7 @@ void prepare_writes(TimestampTz now) {
 }
 
 void write_all() {
-  if (!cache_tables_exist()) return;
+  if (!mailsentry_relations_exist({"cache", "domains"})) return;
   for (const CacheWrite& write : writes) {
     write_cache_entry(write);
     if (write.with_domain_facts) write_domain_facts(write);

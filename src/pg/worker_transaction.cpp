@@ -4,8 +4,10 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "pgstat.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 }
@@ -13,6 +15,22 @@ extern "C" {
 #include "cache_writer.hpp"
 
 namespace mailsentry::pg {
+
+void spi_run(const char* what, int expected, const char* sql, int nargs, Oid* types, Datum* values,
+             const char* nulls, bool read_only, long count) {
+  const int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, count);
+  if (rc != expected)
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("%s failed: %s", what, SPI_result_code_string(rc))));
+}
+
+bool mailsentry_relations_exist(std::initializer_list<const char*> names) {
+  const Oid schema = get_namespace_oid("mailsentry", true);
+  if (!OidIsValid(schema)) return false;
+  for (const char* name : names)
+    if (!OidIsValid(get_relname_relid(name, schema))) return false;
+  return true;
+}
 
 bool run_in_transaction(const char* what, void (*body)()) {
   MemoryContext caller_context = CurrentMemoryContext;
