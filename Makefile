@@ -15,7 +15,7 @@ OBJS = $(CORE_SOURCES:.cpp=.o) $(PG_SOURCES:.cpp=.o) $(GENERATED_SOURCES:.cpp=.o
 
 PG_CPPFLAGS = -Isrc/core -Isrc/pg -DASIO_STANDALONE -DASIO_NO_DEPRECATED
 PG_CXXFLAGS = -std=c++17 -fvisibility-inlines-hidden -Wno-register
-SHLIB_LINK = -lidn2 -lpsl -lcares -lssl -lcrypto -lpthread -lstdc++
+SHLIB_LINK = -lidn2 -lunistring -lpsl -lcares -lssl -lcrypto -lpthread -lstdc++
 
 # pg_regress on a temporary instance that preloads the library, so the tests
 # also cover what needs shared_preload_libraries.

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   postgresql-15 postgresql-server-dev-15 postgresql-contrib
-  libc-ares-dev libasio-dev libssl-dev libidn2-dev libpsl-dev publicsuffix
+  libc-ares-dev libasio-dev libssl-dev libidn2-dev libunistring-dev libpsl-dev publicsuffix
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
   python3 dnsmasq-base postfix strace bc
 )

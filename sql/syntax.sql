@@ -40,6 +40,16 @@ SELECT email_syntax_valid(NULL) IS NULL AS null_gives_null;
 SELECT email_syntax_valid('a@' || repeat('b.', 125) || 'co') AS address_254,
        email_syntax_valid('ab@' || repeat('b.', 125) || 'co') AS address_255;
 
+-- The top-level label is alphabetic or an A-label: not all digits, no hyphen.
+SELECT address, email_syntax_valid(address) AS valid
+FROM (VALUES
+  ('jane@acme.123'),
+  ('jane@1.2.3.4'),
+  ('jane@acme.c-om'),
+  ('jane@acme.xn--p1ai'),
+  ('jane@123.com')
+) AS t(address);
+
 -- IMMUTABLE STRICT PARALLEL SAFE, as a CHECK constraint needs.
 SELECT provolatile, proisstrict, proparallel FROM pg_proc
 WHERE proname = 'email_syntax_valid';

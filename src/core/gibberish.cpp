@@ -27,7 +27,8 @@ constexpr double kInitialLog2Cost = -2.0;
 enum class CharClass { separator, letter, digit };
 
 // Reads a local part once: feeds each letter run (a "token") through the
-// trigram model and keeps the letters and digits for the pattern detectors.
+// trigram model and keeps the letters and digits, together and the letters
+// alone, for the pattern detectors.
 class LocalPartScan {
  public:
   explicit LocalPartScan(std::string_view base) {
@@ -44,6 +45,7 @@ class LocalPartScan {
                                                    : CharClass::separator;
       if (current == CharClass::letter) {
         add_letter(c);
+        if (letters_length_ < kMaxAnalyzed) letters_[letters_length_++] = c;
       } else {
         end_token();
       }
@@ -63,6 +65,7 @@ class LocalPartScan {
   std::size_t digit_count() const { return digit_count_; }
   std::size_t letter_digit_switches() const { return letter_digit_switches_; }
   std::string_view alnum() const { return {alnum_.data(), alnum_length_}; }
+  std::string_view letters() const { return {letters_.data(), letters_length_}; }
 
   // How far the letters fall below a typical training word, in standard
   // deviations of the per-word average (0 = typical, negative = unusual).
@@ -122,6 +125,8 @@ class LocalPartScan {
   std::size_t alnum_length_ = 0;
   std::size_t digit_count_ = 0;
   std::size_t letter_digit_switches_ = 0;
+  std::array<char, kMaxAnalyzed> letters_{};
+  std::size_t letters_length_ = 0;
 
   std::array<unsigned char, kMaxAnalyzed> token_{};
   std::size_t token_length_ = 0;
@@ -147,6 +152,38 @@ constexpr double kKeyboardWalkMaxZ = -2.0;
 constexpr std::size_t kMaxShortLetters = 3;
 constexpr double kShortLocalPartFloorZ = kMidpointZ + 0.5;
 
+// The letters are one stretch of the alphabet, forwards or backwards
+// (abcdef, fedcba). No name or word does that over five letters, so unlike a
+// keyboard walk it needs no naturalness check, which "fedcba" (fed + cba)
+// would pass.
+constexpr std::size_t kMinAlphabetRun = 5;
+
+bool is_alphabet_run(std::string_view letters) {
+  if (letters.size() < kMinAlphabetRun) return false;
+  const int step = letters[1] - letters[0];
+  if (step != 1 && step != -1) return false;
+  for (std::size_t i = 2; i < letters.size(); ++i)
+    if (letters[i] - letters[i - 1] != step) return false;
+  return true;
+}
+
+// The whole string is one unit typed again and again (xyxyxy, a1a1a1,
+// abcabcabc), at least three times over at least four characters.
+bool is_one_unit_repeated(std::string_view text) {
+  if (text.size() < 4) return false;
+  for (std::size_t unit = 1; unit * 3 <= text.size(); ++unit)
+    if (text.substr(unit) == text.substr(0, text.size() - unit)) return true;
+  return false;
+}
+
+// Held-down keys are looked for in the letters only: a number after a name
+// (user0000, bob1111) is a counter or a year, not a key held down. Digits
+// alone (000000, 00001) are judged as they are.
+bool is_repeated_typing(const LocalPartScan& scan) {
+  if (scan.letters().empty()) return is_repetition(scan.alnum());
+  return is_one_unit_repeated(scan.alnum()) || is_repetition(scan.letters());
+}
+
 int score_from_z(double z) {
   double score = 100.0 / (1.0 + std::exp(-kSlope * (z - kMidpointZ)));
   return static_cast<int>(std::lround(std::clamp(score, 0.0, 100.0)));
@@ -168,10 +205,11 @@ GibberishResult assess_gibberish(std::string_view local) {
   std::string_view alnum = scan.alnum();
   const double letters_z = scan.deviation_z();
   const char* pattern = nullptr;
-  if (is_repetition(alnum)) {
+  if (is_repeated_typing(scan)) {
     pattern = "repeated_chars";
-  } else if ((letters_z < kKeyboardWalkMaxZ || scan.digit_count() >= scan.letter_count()) &&
-             is_keyboard_sequence(alnum)) {
+  } else if (is_alphabet_run(scan.letters()) ||
+             ((letters_z < kKeyboardWalkMaxZ || scan.digit_count() >= scan.letter_count()) &&
+              is_keyboard_sequence(alnum))) {
     // Letters must also read as unnatural: some words trace short walks
     // (polka, redder, swede). Number runs (123456, a1b2c3) need no such check.
     pattern = "keyboard_sequence";

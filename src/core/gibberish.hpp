@@ -7,6 +7,14 @@
 
 namespace mailsentry {
 
+// Patterns, when one fires:
+// - "keyboard_sequence": a keyboard walk or an alphabet or number run, in
+//   either direction (qwerty, ytrewq, abcdef, fedcba, 123456);
+// - "repeated_chars": one character or one unit over the whole local part
+//   (aaaa, xyxyxy, abcabcabc), or a letter held down (zzzzzzjohn); a number
+//   after a name (user0000, anna1987) is not one;
+// - "random_characters": letters the model finds unnatural, or letters and
+//   digits alternating like a generated id (xkqjwv, x7k2p9q4).
 struct GibberishResult {
   bool is_gibberish = false;
   int score = 100;      // 0-100, higher = more natural

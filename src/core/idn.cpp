@@ -21,6 +21,19 @@ std::string describe_failure(const char* what, int rc) {
   return text;
 }
 
+IdnFailure failure_of(int rc) {
+  switch (rc) {
+    // "Big output" is libidn2 saying an A-label would not fit in 63 octets.
+    case IDN2_PUNYCODE_BIG_OUTPUT:
+    case IDN2_TOO_BIG_LABEL:
+      return IdnFailure::label_too_long;
+    case IDN2_TOO_BIG_DOMAIN:
+      return IdnFailure::domain_too_long;
+    default:
+      return IdnFailure::invalid;
+  }
+}
+
 IdnDomain convert_uncached(const std::string& domain) {
   IdnDomain result;
   char* raw = nullptr;
@@ -29,6 +42,7 @@ IdnDomain convert_uncached(const std::string& domain) {
   int rc = idn2_to_ascii_8z(domain.c_str(), &raw, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
   Idn2String ascii(raw);
   if (rc != IDN2_OK) {
+    result.failure = failure_of(rc);
     result.error = describe_failure("invalid internationalised domain name", rc);
     return result;
   }

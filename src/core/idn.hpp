@@ -8,8 +8,18 @@
 
 namespace mailsentry {
 
+// Why a conversion failed. Length failures are told apart so that the caller
+// can report them like the same limits on an ASCII domain.
+enum class IdnFailure {
+  none,
+  invalid,          // not a valid IDNA2008 / UTS #46 name: see `error`
+  label_too_long,   // an A-label would be longer than 63 octets
+  domain_too_long,  // the A-label form would be longer than 255 octets
+};
+
 struct IdnDomain {
   bool ok = false;
+  IdnFailure failure = IdnFailure::none;
   std::string ascii;    // lower-case A-labels (on success)
   std::string unicode;  // U-labels for display (on success)
   std::string error;    // short English phrase (on failure)

@@ -1,7 +1,12 @@
 #include "syntax.hpp"
 
+#include <uninorm.h>
+
 #include <array>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 
 #include "address_literal.hpp"
 #include "idn.hpp"
@@ -14,6 +19,11 @@ constexpr std::size_t kMaxLocalOctets = 64;     // RFC 5321 4.5.3.1.1
 constexpr std::size_t kMaxDomainOctets = 253;   // 255-octet wire form minus framing
 constexpr std::size_t kMaxLabelOctets = 63;     // RFC 1035 2.3.4
 constexpr std::size_t kMaxMailboxOctets = 254;  // 256-octet path (4.5.3.1.3) minus "<>"
+
+// The limits apply to the wire form: the NFC local part and the A-label domain.
+constexpr const char* kLocalTooLong = "local part longer than 64 octets";
+constexpr const char* kDomainTooLong = "domain longer than 253 octets";
+constexpr const char* kLabelTooLong = "domain label longer than 63 octets";
 
 // RFC 6761 and RFC 9476 names that never receive Internet mail.
 constexpr std::array<std::string_view, 7> kSpecialUseTlds = {
@@ -71,7 +81,6 @@ bool is_unsafe_code_point(char32_t cp) {
   }
   return false;
 }
-
 
 std::string describe_code_point(const char* what, char32_t cp) {
   char text[96];
@@ -136,6 +145,28 @@ std::string with_char(const char* before, char c, const char* after) {
   text += '\'';
   text += after;
   return text;
+}
+
+bool is_ascii(std::string_view text) {
+  for (char c : text)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+struct MallocFree {
+  void operator()(std::uint8_t* memory) const { std::free(memory); }
+};
+
+// `text` in Unicode Normalization Form C; false if libunistring fails
+// (out of memory: the input was validated as UTF-8 beforehand).
+bool to_nfc(std::string_view text, std::string& nfc) {
+  std::size_t length = 0;
+  std::unique_ptr<std::uint8_t, MallocFree> normalized(
+      u8_normalize(UNINORM_NFC, reinterpret_cast<const std::uint8_t*>(text.data()), text.size(),
+                   nullptr, &length));
+  if (!normalized) return false;
+  nfc.assign(reinterpret_cast<const char*>(normalized.get()), length);
+  return true;
 }
 
 // ---------------------------------------------------------------- local part
@@ -234,6 +265,36 @@ LocalPart parse_dot_string_local_part(std::string_view input) {
   return local;
 }
 
+// RFC 6532 3.1: a UTF-8 local part travels in NFC, so it is checked and kept
+// in that form. A code point whose NFC form is forbidden ASCII is refused
+// like that character (U+037E GREEK QUESTION MARK is ';'), and the two
+// spellings of one mailbox get one normalized form, hence one cache key.
+// `written` is a local part that parsed; `local` receives its NFC form.
+std::string normalize_local_part(std::string_view written, bool quoted, std::string& local) {
+  if (is_ascii(written)) {  // ASCII is its own NFC
+    local.assign(written);
+    return {};
+  }
+  if (!to_nfc(written, local)) return "local part cannot be normalised to NFC";
+  if (local == written) return {};
+
+  bool non_ascii_left = false;  // known already: only the error matters
+  std::string error = find_forbidden_character(local, non_ascii_left);
+  if (error.empty()) {
+    local += '@';  // the parsers read up to the "@"
+    const LocalPart again =
+        quoted ? parse_quoted_local_part(local) : parse_dot_string_local_part(local);
+    if (!again.error.empty()) {
+      error = again.error;
+    } else if (again.length + 1 != local.size()) {
+      error = "'@' in local part";
+    }
+    local.pop_back();
+  }
+  if (!error.empty()) error += " after Unicode normalisation (NFC)";
+  return error;
+}
+
 // ---------------------------------------------------------------- domain
 
 std::string describe_bad_domain_char(char c) {
@@ -264,9 +325,9 @@ bool is_all_digits(std::string_view text) {
 }
 
 // Checks a lower-case A-label domain: LDH labels, lengths, at least one dot,
-// no special-use TLD. Returns an error or "".
-std::string check_ascii_domain(std::string_view domain, std::vector<std::string>& warnings) {
-  if (domain.size() > kMaxDomainOctets) return "domain longer than 253 octets";
+// an alphabetic or A-label TLD that is not special-use. Returns an error or "".
+std::string check_ascii_domain(std::string_view domain) {
+  if (domain.size() > kMaxDomainOctets) return kDomainTooLong;
   std::size_t label_start = 0;
   for (;;) {
     std::size_t label_end = domain.find('.', label_start);
@@ -279,7 +340,7 @@ std::string check_ascii_domain(std::string_view domain, std::vector<std::string>
       if (last) return "domain ends with a dot";
       return "two dots in a row in domain";
     }
-    if (label.size() > kMaxLabelOctets) return "domain label longer than 63 octets";
+    if (label.size() > kMaxLabelOctets) return kLabelTooLong;
     for (char c : label) {
       if (!is_letter_or_digit(c) && c != '-') return describe_bad_domain_char(c);
     }
@@ -295,7 +356,13 @@ std::string check_ascii_domain(std::string_view domain, std::vector<std::string>
       for (std::string_view special : kSpecialUseTlds) {
         if (label == special) return "special-use domain ." + std::string(special);
       }
-      if (is_all_digits(label)) warnings.emplace_back("numeric TLD");
+      // RFC 1123 2.1: the top-level label is alphabetic, so that a@1.2.3.4
+      // cannot pass for an IPv4 address (RFC 3696 2). IDN TLDs are the one
+      // exception: their A-labels start with "xn--".
+      if (is_all_digits(label)) return "top-level domain is all digits";
+      if (label.find('-') != std::string_view::npos && !starts_with_xn_prefix(label)) {
+        return "top-level domain has a hyphen but is not an A-label";
+      }
       return {};
     }
     label_start = label_end + 1;
@@ -325,11 +392,20 @@ std::string parse_domain_name(std::string_view domain, ParsedAddress& out) {
     out.domain_unicode = out.domain;
   } else {
     IdnDomain converted = convert_idn_domain(domain);
-    if (!converted.ok) return std::move(converted.error);
+    switch (converted.failure) {
+      case IdnFailure::none:
+        break;
+      case IdnFailure::label_too_long:
+        return std::string(kLabelTooLong) + " in A-label form";
+      case IdnFailure::domain_too_long:
+        return std::string(kDomainTooLong) + " in A-label form";
+      case IdnFailure::invalid:
+        return std::move(converted.error);
+    }
     out.domain = std::move(converted.ascii);
     out.domain_unicode = std::move(converted.unicode);
   }
-  return check_ascii_domain(out.domain, out.warnings);
+  return check_ascii_domain(out.domain);
 }
 
 // Fills out.domain for "[...]"; `domain` starts with '['.
@@ -385,7 +461,10 @@ ParsedAddress parse_address(std::string_view input) {
   LocalPart local =
       input.front() == '"' ? parse_quoted_local_part(input) : parse_dot_string_local_part(input);
   if (!local.error.empty()) return invalid(std::move(local.error));
-  if (local.length > kMaxLocalOctets) return invalid("local part longer than 64 octets");
+  std::string normalized_local;
+  error = normalize_local_part(input.substr(0, local.length), local.quoted, normalized_local);
+  if (!error.empty()) return invalid(std::move(error));
+  if (normalized_local.size() > kMaxLocalOctets) return invalid(kLocalTooLong);
 
   const std::string_view domain = input.substr(local.length + 1);
   if (domain.empty()) return invalid("missing domain");
@@ -394,24 +473,17 @@ ParsedAddress parse_address(std::string_view input) {
   error = domain.front() == '[' ? parse_address_literal(domain, result)
                                 : parse_domain_name(domain, result);
   if (!error.empty()) return invalid(std::move(error));
-  if (local.length + 1 + result.domain.size() > kMaxMailboxOctets) {
+  if (normalized_local.size() + 1 + result.domain.size() > kMaxMailboxOctets) {
     return invalid("address longer than 254 octets");
   }
 
-  result.local.assign(input.substr(0, local.length));
+  result.local = std::move(normalized_local);
   result.quoted_local = local.quoted;
   if (local.quoted) {
-    result.warnings.emplace_back(local.length == 2 ? "empty quoted local part"
-                                                   : "quoted local part");
+    result.warnings.emplace_back(result.local.size() == 2 ? "empty quoted local part"
+                                                          : "quoted local part");
   }
-  if (has_non_ascii) {
-    for (char c : result.local) {
-      if (static_cast<unsigned char>(c) >= 0x80) {
-        result.utf8_local = true;
-        break;
-      }
-    }
-  }
+  result.utf8_local = has_non_ascii && !is_ascii(result.local);
   result.valid = true;
   return result;
 }
@@ -439,9 +511,10 @@ bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
 }
 
 // The common case without building anything: an ASCII dot-atom local part
-// and an LDH domain of 2+ labels with no "--" (so no A-label), no numeric or
-// special-use TLD. True only where parse_address() says valid too; false
-// means "not plainly valid: ask parse_address()".
+// and an LDH domain of 2+ labels with no "--" (so no A-label), and a TLD that
+// is not numeric, has no hyphen and is not special-use. True only where
+// parse_address() says valid too; false means "not plainly valid: ask
+// parse_address()".
 bool plainly_valid(std::string_view input) {
   if (input.size() < 3 || input.size() > kMaxMailboxOctets) return false;
   const std::size_t at = input.find('@');
@@ -471,7 +544,7 @@ bool plainly_valid(std::string_view input) {
     ++labels;
     label_start = i + 1;
   }
-  if (labels < 2 || is_all_digits(label)) return false;
+  if (labels < 2 || is_all_digits(label) || label.find('-') != std::string_view::npos) return false;
   for (std::string_view special : kSpecialUseTlds)
     if (equals_ignoring_ascii_case(label, special)) return false;
   return true;

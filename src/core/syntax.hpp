@@ -15,11 +15,11 @@ inline constexpr std::size_t kMaxAddressInputOctets = 1024;
 struct ParsedAddress {
   bool valid = false;
   std::string error;           // why it is invalid (short English phrase)
-  std::string local;           // local part as written (quoted form kept), UTF-8
+  std::string local;           // local part as written but in NFC (quoted form kept), UTF-8
   std::string domain;          // ASCII: lower-cased A-labels, or "[literal]"
   std::string domain_unicode;  // U-label form for display (== domain if ASCII)
   bool quoted_local = false;
-  bool utf8_local = false;     // local part needs SMTPUTF8
+  bool utf8_local = false;  // local part needs SMTPUTF8 (non-ASCII after NFC)
   bool address_literal = false;
   std::vector<std::string> warnings;  // valid but unusual ("address literal", ...)
 

@@ -77,6 +77,36 @@ TEST(Gibberish, RepeatedCharacters) {
     expect_gibberish(local, "repeated_chars");
 }
 
+TEST(Gibberish, RepeatedCharsIsOneCharacterOrOneRepeatedUnit) {
+  // One character over the whole local part, or one unit typed again and
+  // again, letters and digits alike.
+  for (const char* local : {"aaaa", "zzzzzz", "0000", "abcabcabc", "xyxyxy", "a1a1a1", "1a1a1a",
+                            "ab12ab12ab12", "xy.xy.xy"})
+    expect_gibberish(local, "repeated_chars");
+}
+
+TEST(Gibberish, DigitRunAfterANameIsNotGibberish) {
+  // A counter or a year after a name, even the same digit over and over.
+  for (const char* local : {"user0000", "anna1987", "john2024", "anna0000", "bob1111", "mary.2000",
+                            "user00000000", "jo_0000"})
+    expect_natural(local);
+}
+
+TEST(Gibberish, AlphabetAndKeyboardRunsInEitherDirection) {
+  for (const char* local : {"abcdef", "fedcba", "zyxwvu", "qwerty", "ytrewq", "asdfgh", "hgfdsa",
+                            "mnbvcxz", "fedcba2024"})
+    expect_gibberish(local, "keyboard_sequence");
+}
+
+TEST(Gibberish, MachineMadeIdentifiersAreCaught) {
+  for (const char* local : {"x7k2p9q4", "k3j9x2m7", "q9w8z7v6"}) {
+    const GibberishResult result = assess_gibberish(local);
+    EXPECT_TRUE(result.is_gibberish) << local << " score " << result.score;
+    EXPECT_NE(result.pattern, "repeated_chars") << local;
+  }
+  expect_gibberish("x7k2p9q4", "random_characters");
+}
+
 TEST(Gibberish, RandomCharacters) {
   for (const char* local : {"vzyrtq", "xkqjwv", "gdkgag", "zxqwvk12", "bvnqzt.rkxplm", "x7k2q9p4"})
     expect_gibberish(local, "random_characters");
