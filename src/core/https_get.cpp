@@ -37,6 +37,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// "Connection refused" -> "connection refused", to read well after "host: ".
+std::string lowercase_first(std::string text) {
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z')
+    text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  return text;
+}
+
 bool is_ip_literal(const std::string& host) {
   std::error_code error;
   asio::ip::make_address(host, error);
@@ -58,10 +65,14 @@ std::optional<std::size_t> parse_hex(std::string_view text) {
   std::size_t value = 0;
   for (char c : text) {
     int digit;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      digit = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      digit = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      digit = c - 'A' + 10;
+    else
+      return std::nullopt;
     value = value * 16 + static_cast<std::size_t>(digit);
   }
   return value;
@@ -119,8 +130,8 @@ class HttpGetOperation : public CancellableOperation,
     deadline_.expires_after(options_.timeout);
     deadline_.async_wait([self](const std::error_code& error) {
       if (!error) {
-        self->fail("no answer from " + self->url_.host + " within " +
-                   std::to_string(self->options_.timeout.count()) + " ms");
+        self->fail("timeout after " + std::to_string(self->options_.timeout.count()) + " ms",
+                   HttpFailure::unreachable);
       }
     });
     async_connect_allowed(stream_.next_layer(), addresses_, url_.port, options_.address_policy,
@@ -129,13 +140,13 @@ class HttpGetOperation : public CancellableOperation,
                           });
   }
 
-  void cancel() override { fail("cancelled"); }
+  void cancel() override { fail("cancelled", HttpFailure::cancelled); }
 
  private:
   void on_connected(std::error_code error, std::string refusal) {
     if (finished_) return;
-    if (!refusal.empty()) return fail(std::move(refusal), /*refused=*/true);
-    if (error) return fail("cannot connect to " + url_.host + ": " + error.message());
+    if (!refusal.empty()) return fail(std::move(refusal), HttpFailure::refused);
+    if (error) return fail(lowercase_first(error.message()), HttpFailure::unreachable);
     if (!url_.tls) return send_request();
     if (!is_ip_literal(url_.host)) {
       // SNI; IP literals must not be sent (RFC 6066 section 3).
@@ -151,7 +162,7 @@ class HttpGetOperation : public CancellableOperation,
     stream_.async_handshake(asio::ssl::stream_base::client, [self](const std::error_code& error) {
       if (self->finished_) return;
       if (error) {
-        return self->fail("TLS handshake with " + self->url_.host + " failed: " + error.message());
+        return self->fail("TLS handshake failed: " + error.message(), HttpFailure::unreachable);
       }
       self->send_request();
     });
@@ -164,8 +175,7 @@ class HttpGetOperation : public CancellableOperation,
     auto self = shared_from_this();
     auto on_written = [self](const std::error_code& error, std::size_t) {
       if (self->finished_) return;
-      if (error) return self->fail("cannot send the request to " + self->url_.host + ": " +
-                                   error.message());
+      if (error) return self->fail("sending failed: " + error.message(), HttpFailure::broken);
       self->read_more();
     };
     if (url_.tls) {
@@ -193,7 +203,7 @@ class HttpGetOperation : public CancellableOperation,
     // Servers often close TLS without close_notify; the framing tells us
     // whether the body is complete, so a truncated stream counts as EOF.
     bool at_eof = error == asio::error::eof || error == asio::ssl::error::stream_truncated;
-    if (error && !at_eof) return fail("reading from " + url_.host + ": " + error.message());
+    if (error && !at_eof) return fail("reading failed: " + error.message(), HttpFailure::broken);
     if (raw_.size() > options_.max_body_bytes + kMaxHeaderBytes) return fail_too_large();
     HttpResponse response;
     switch (parse_http_response(raw_, at_eof, options_.max_body_bytes, response)) {
@@ -202,22 +212,22 @@ class HttpGetOperation : public CancellableOperation,
       case HttpParseState::too_large:
         return fail_too_large();
       case HttpParseState::malformed:
-        return fail("malformed HTTP response from " + url_.host);
+        return fail("malformed HTTP response", HttpFailure::broken);
       case HttpParseState::incomplete:
-        if (at_eof) return fail("connection to " + url_.host + " closed mid-response");
+        if (at_eof) return fail("connection closed mid-response", HttpFailure::broken);
         return read_more();
     }
   }
 
   void fail_too_large() {
-    fail("response from " + url_.host + " exceeds " + std::to_string(options_.max_body_bytes) +
-         " bytes");
+    fail("response exceeds " + std::to_string(options_.max_body_bytes) + " bytes",
+         HttpFailure::too_large);
   }
 
-  void fail(std::string message, bool refused = false) {
+  void fail(std::string message, HttpFailure failure) {
     HttpResponse response;
     response.error = std::move(message);
-    response.refused = refused;
+    response.failure = failure;
     finish(std::move(response));
   }
 
@@ -302,7 +312,8 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
     result.target = std::string(rest);
   }
   for (char c : result.target) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return std::nullopt;  // no header injection
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+      return std::nullopt;  // no header injection
   }
   for (char& c : result.host) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -322,7 +333,8 @@ std::shared_ptr<asio::ssl::context> make_tls_client_context() {
 
 std::shared_ptr<CancellableOperation> http_get(asio::io_context& io,
                                                std::shared_ptr<asio::ssl::context> tls_context,
-                                               HttpUrl url, std::vector<asio::ip::address> addresses,
+                                               HttpUrl url,
+                                               std::vector<asio::ip::address> addresses,
                                                HttpGetOptions options,
                                                std::function<void(HttpResponse)> done) {
   if (!tls_context) tls_context = make_tls_client_context();
@@ -375,9 +387,8 @@ HttpParseState parse_http_response(std::string_view raw, bool at_eof, std::size_
         }
         content_length = length;
       } else if (iequals(name, "transfer-encoding")) {
-        std::string_view last = value.substr(value.find_last_of(',') == std::string_view::npos
-                                                 ? 0
-                                                 : value.find_last_of(',') + 1);
+        std::string_view last = value.substr(
+            value.find_last_of(',') == std::string_view::npos ? 0 : value.find_last_of(',') + 1);
         chunked = iequals(trim(last), "chunked");
         if (!chunked) return HttpParseState::malformed;  // gzip and friends: not requested
       }

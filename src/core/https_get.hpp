@@ -40,11 +40,22 @@ struct HttpGetOptions {
   std::string accept = "application/rdap+json, application/json;q=0.9";
 };
 
+// Why there is no response, coarse enough to tell a server that cannot be
+// reached from one that answered badly.
+enum class HttpFailure {
+  none,
+  refused,      // the address policy refused every address
+  unreachable,  // connect failed, TLS handshake failed, or no answer in time
+  broken,       // not HTTP, reset, or closed mid-response
+  too_large,    // body over max_body_bytes
+  cancelled,
+};
+
 struct HttpResponse {
   int status = 0;     // 0 when no complete response arrived
   std::string body;   // decoded (chunked framing removed)
-  std::string error;  // why there is no response
-  bool refused = false;  // the address policy refused every address
+  std::string error;  // why there is no response; short, without the host name
+  HttpFailure failure = HttpFailure::none;
 };
 
 // A TLS client context: system trust store, TLS 1.2 or newer.
@@ -55,7 +66,8 @@ std::shared_ptr<asio::ssl::context> make_tls_client_context();
 // io_context is destroyed first); cancel() makes it run with an error.
 std::shared_ptr<CancellableOperation> http_get(asio::io_context& io,
                                                std::shared_ptr<asio::ssl::context> tls_context,
-                                               HttpUrl url, std::vector<asio::ip::address> addresses,
+                                               HttpUrl url,
+                                               std::vector<asio::ip::address> addresses,
                                                HttpGetOptions options,
                                                std::function<void(HttpResponse)> done);
 

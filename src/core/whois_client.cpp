@@ -9,6 +9,14 @@
 namespace mailsentry {
 namespace {
 
+// "Connection refused" -> "connection refused", to read well after "host: ".
+std::string lowercase_first(std::string text) {
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
+    text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  }
+  return text;
+}
+
 class WhoisOperation : public CancellableOperation,
                        public std::enable_shared_from_this<WhoisOperation> {
  public:
@@ -27,62 +35,64 @@ class WhoisOperation : public CancellableOperation,
     deadline_.expires_after(options_.timeout);
     deadline_.async_wait([self](const std::error_code& error) {
       if (!error) {
-        self->fail("no answer from " + self->server_.host + " within " +
-                   std::to_string(self->options_.timeout.count()) + " ms");
+        self->fail("timeout after " + std::to_string(self->options_.timeout.count()) + " ms",
+                   WhoisFailure::unreachable);
       }
     });
     async_connect_allowed(socket_, addresses_, server_.port, options_.address_policy,
                           [self](std::error_code error, std::string refusal) {
                             if (self->finished_) return;
-                            if (!refusal.empty()) return self->fail(std::move(refusal), true);
+                            if (!refusal.empty()) {
+                              return self->fail(std::move(refusal), WhoisFailure::refused);
+                            }
                             if (error) {
-                              return self->fail("cannot connect to " + self->server_.host + ": " +
-                                                error.message());
+                              return self->fail(lowercase_first(error.message()),
+                                                WhoisFailure::unreachable);
                             }
                             self->send_query();
                           });
   }
 
-  void cancel() override { fail("cancelled"); }
+  void cancel() override { fail("cancelled", WhoisFailure::cancelled); }
 
  private:
   void send_query() {
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(request_),
-                      [self](const std::error_code& error, std::size_t) {
-                        if (self->finished_) return;
-                        if (error) {
-                          return self->fail("cannot send the query to " + self->server_.host +
-                                            ": " + error.message());
-                        }
-                        self->read_more();
-                      });
+    asio::async_write(
+        socket_, asio::buffer(request_), [self](const std::error_code& error, std::size_t) {
+          if (self->finished_) return;
+          if (error) {
+            return self->fail("sending failed: " + error.message(), WhoisFailure::broken);
+          }
+          self->read_more();
+        });
   }
 
   void read_more() {
     auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(chunk_), [self](const std::error_code& error,
-                                                         std::size_t bytes) {
-      if (self->finished_) return;
-      self->answer_.append(self->chunk_.data(), bytes);
-      if (self->answer_.size() > self->options_.max_response_bytes) {
-        return self->fail("answer from " + self->server_.host + " exceeds " +
-                          std::to_string(self->options_.max_response_bytes) + " bytes");
-      }
-      if (error == asio::error::eof) {
-        WhoisResponse response;
-        response.text = std::move(self->answer_);
-        return self->finish(std::move(response));
-      }
-      if (error) return self->fail("reading from " + self->server_.host + ": " + error.message());
-      self->read_more();
-    });
+    socket_.async_read_some(
+        asio::buffer(chunk_), [self](const std::error_code& error, std::size_t bytes) {
+          if (self->finished_) return;
+          self->answer_.append(self->chunk_.data(), bytes);
+          if (self->answer_.size() > self->options_.max_response_bytes) {
+            return self->fail(
+                "answer exceeds " + std::to_string(self->options_.max_response_bytes) + " bytes",
+                WhoisFailure::too_large);
+          }
+          if (error == asio::error::eof) {
+            WhoisResponse response;
+            response.text = std::move(self->answer_);
+            return self->finish(std::move(response));
+          }
+          if (error) return self->fail("reading failed: " + error.message(), WhoisFailure::broken);
+          self->read_more();
+        });
   }
 
-  void fail(std::string message, bool refused = false) {
+  void fail(std::string message, WhoisFailure failure) {
     WhoisResponse response;
     response.error = std::move(message);
-    response.refused = refused;
+    response.failure = failure;
     finish(std::move(response));
   }
 
@@ -169,9 +179,9 @@ std::shared_ptr<CancellableOperation> whois_query(asio::io_context& io, WhoisSer
                                                   std::vector<asio::ip::address> addresses,
                                                   std::string query, WhoisOptions options,
                                                   std::function<void(WhoisResponse)> done) {
-  auto operation = std::make_shared<WhoisOperation>(io, std::move(server), std::move(addresses),
-                                                    std::move(query), std::move(options),
-                                                    std::move(done));
+  auto operation =
+      std::make_shared<WhoisOperation>(io, std::move(server), std::move(addresses),
+                                       std::move(query), std::move(options), std::move(done));
   operation->start();
   return operation;
 }

@@ -32,10 +32,21 @@ struct WhoisOptions {
   AddressPolicy address_policy;
 };
 
+// Why there is no answer, coarse enough to tell a server that cannot be
+// reached from one that answered badly.
+enum class WhoisFailure {
+  none,
+  refused,      // the address policy refused every address
+  unreachable,  // connect failed or no complete answer in time
+  broken,       // reset while sending or reading
+  too_large,    // answer over max_response_bytes
+  cancelled,
+};
+
 struct WhoisResponse {
   std::string text;
-  std::string error;     // set when there is no (complete) answer
-  bool refused = false;  // the address policy refused every address
+  std::string error;  // set when there is no (complete) answer; short, without the host name
+  WhoisFailure failure = WhoisFailure::none;
 };
 
 // `done` runs exactly once from an io_context handler (unless the

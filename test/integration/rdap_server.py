@@ -16,9 +16,7 @@ Usage:
 import argparse
 import json
 import os
-import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "servers"))
 import rdap_whois_responder as responder  # noqa: E402
@@ -33,23 +31,9 @@ class RdapServer(responder.ThreadingHttpServer):
 
 
 def make_handler(fixtures, log_path):
-    base = responder.make_rdap_handler("http", fixtures, log_path)
-
-    class DelayingHandler(base):
-        delay_s = 0.0
-
-        def do_GET(self):
-            match = re.search(r"/domain/([^/?#]+)$", self.path)
-            entry = fixtures.get("rdap", {}).get(match.group(1).lower() if match else "")
-            self.delay_s = (entry or {}).get("delay_ms", 0) / 1000
-            super().do_GET()  # logs the request, then answers through send_headers
-
-        def send_headers(self, status, extra):
-            if self.delay_s > 0:
-                time.sleep(self.delay_s)
-            super().send_headers(status, extra)
-
-    return DelayingHandler
+    # The responder's handler honours "delay_ms" itself (logged on arrival,
+    # answered later; one thread per request).
+    return responder.make_rdap_handler("http", fixtures, log_path)
 
 
 def main():

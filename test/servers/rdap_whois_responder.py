@@ -3,14 +3,16 @@
 
 Listens on 127.0.0.1 only, on ports the OS picks, and writes them as JSON to
 --ready once every server accepts connections:
-  {"http": P, "https": P, "whois": P, "silent": P}
-"silent" accepts connections and never answers (for timeout tests).
+  {"http": P, "https": P, "whois": P, "silent": P, "closed": P}
+"silent" accepts connections and never answers (for timeout tests);
+"closed" is bound but not listening, so connections to it are refused.
 
 --fixtures is a JSON file:
   {"rdap":  {"<domain>": {"status": 200, "body": {...}}
                           | {"status": 200, "raw": "text"}
                           | {"chunked": true, "body": {...}}
                           | {"oversize": N}},
+           (any RDAP entry may add "delay_ms": N to answer after N ms)
    "whois": {"<query>": "answer text"}}
 RDAP answers GET .../domain/<name> (any prefix); unknown names get 404.
 Every request is appended to --log as one JSON object per line with a
@@ -51,6 +53,8 @@ def make_rdap_handler(service, fixtures, log_path):
             log_request(log_path, {"service": service, "path": self.path, "domain": domain,
                                    "host": self.headers.get("Host", "")})
             entry = fixtures.get("rdap", {}).get(domain)
+            if entry is not None and "delay_ms" in entry:
+                time.sleep(int(entry["delay_ms"]) / 1000)  # a slow registry
             try:
                 if entry is None:
                     self.send_body(404, json.dumps({"errorCode": 404, "title": "Not Found"}))
@@ -175,13 +179,18 @@ def main():
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)
     held = []
+    # Bound, never listening: the kernel refuses connections, and holding the
+    # port keeps anyone else from taking it during the test.
+    closed = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    closed.bind(("127.0.0.1", 0))
 
     for server in (http_server, https_server, whois_server):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     threading.Thread(target=serve_silently, args=(silent, held), daemon=True).start()
 
     ports = {"http": http_server.server_address[1], "https": https_server.server_address[1],
-             "whois": whois_server.server_address[1], "silent": silent.getsockname()[1]}
+             "whois": whois_server.server_address[1], "silent": silent.getsockname()[1],
+             "closed": closed.getsockname()[1]}
     temporary = args.ready + ".tmp"
     with open(temporary, "w", encoding="utf-8") as f:
         json.dump(ports, f)

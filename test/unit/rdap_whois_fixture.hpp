@@ -39,10 +39,13 @@ class RdapWhoisResponderTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern), nullptr) << "mkdtemp failed";
     work_dir_ = pattern;
     std::ofstream(path("fixtures.json")) << fixtures().dump();
-    std::string script = std::string(MAILSENTRY_SOURCE_DIR) + "/test/servers/rdap_whois_responder.py";
-    std::vector<std::string> arguments = {"python3",   script,         "--fixtures",
-                                          path("fixtures.json"), "--log", path("requests.jsonl"),
-                                          "--ready",   path("ready.json"), "--workdir", work_dir_};
+    std::string script =
+        std::string(MAILSENTRY_SOURCE_DIR) + "/test/servers/rdap_whois_responder.py";
+    std::vector<std::string> arguments = {"python3",    script,
+                                          "--fixtures", path("fixtures.json"),
+                                          "--log",      path("requests.jsonl"),
+                                          "--ready",    path("ready.json"),
+                                          "--workdir",  work_dir_};
     pid_ = fork();
     ASSERT_GE(pid_, 0) << "fork failed";
     if (pid_ == 0) {
@@ -83,6 +86,7 @@ class RdapWhoisResponderTest : public ::testing::Test {
   }
 
   std::uint16_t http_port = 0, https_port = 0, whois_port = 0, silent_port = 0;
+  std::uint16_t closed_port = 0;  // bound, not listening: connections are refused
 
  private:
   void wait_until_ready() {
@@ -99,6 +103,8 @@ class RdapWhoisResponderTest : public ::testing::Test {
     https_port = ports.at("https").get<std::uint16_t>();
     whois_port = ports.at("whois").get<std::uint16_t>();
     silent_port = ports.at("silent").get<std::uint16_t>();
+    closed_port = ports.at("closed").get<std::uint16_t>();
+    ASSERT_FALSE(accepts_connections(closed_port)) << "127.0.0.1:" << closed_port << " accepts";
     for (std::uint16_t port : {http_port, https_port, whois_port, silent_port}) {
       ASSERT_TRUE(accepts_connections(port)) << "nothing listens on 127.0.0.1:" << port;
     }
