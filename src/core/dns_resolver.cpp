@@ -427,8 +427,7 @@ struct DnsResolver::Impl {
     flight->waiters.push_back(std::move(done));
     flights[key] = flight;
     asio::io_context& io_context = io;
-    return [&io_context, &flights, alive = std::weak_ptr<char>(alive), key,
-            flight](Answer answer) {
+    return [&io_context, &flights, alive = std::weak_ptr<char>(alive), key, flight](Answer answer) {
       if (!alive.expired()) close_flight(flights, key, flight);
       std::vector<std::function<void(Answer)>> waiters = std::move(flight->waiters);
       flight->waiters.clear();
@@ -578,14 +577,32 @@ struct DnsResolver::Impl {
     auto complete = open_flight(mx_flights, key, std::move(done));
     send_for_flight(mx_flights, key, [&] {
       queries.fetch_add(1, std::memory_order_relaxed);
-      channel->query(domain, ns_t_mx,
-                     [this, domain, key, complete](int status, const unsigned char* answer,
-                                                   int length) {
-                       if (is_cancellation(status)) return complete(cancelled_answer<MxAnswer>());
-                       count_failure(status);
-                       on_mx_answer(domain, key, complete, status, answer, length);
-                     });
+      channel->query(
+          domain, ns_t_mx,
+          [this, domain, key, complete](int status, const unsigned char* answer, int length) {
+            if (is_cancellation(status)) return complete(cancelled_answer<MxAnswer>());
+            count_failure(status);
+            on_mx_answer(domain, key, complete, status, answer, length);
+          });
     });
+  }
+
+  // No cache, no flight: the query is this lookup's alone.
+  void start_mx_fresh(const std::string& domain, std::function<void(MxAnswer)> done) {
+    const std::string key = "MX " + domain;
+    asio::io_context& io_context = io;
+    std::function<void(MxAnswer)> complete = [&io_context,
+                                              done = std::move(done)](MxAnswer answer) {
+      deliver(io_context, done, std::move(answer));
+    };
+    queries.fetch_add(1, std::memory_order_relaxed);
+    channel->query(
+        domain, ns_t_mx,
+        [this, domain, key, complete](int status, const unsigned char* answer, int length) {
+          if (is_cancellation(status)) return complete(cancelled_answer<MxAnswer>());
+          count_failure(status);
+          on_mx_answer(domain, key, complete, status, answer, length);
+        });
   }
 
   void on_mx_answer(const std::string& domain, const std::string& key,
@@ -702,6 +719,15 @@ void DnsResolver::resolve_mx(std::string domain, std::function<void(MxAnswer)> d
   run_on_io_thread<MxAnswer>(impl_->io, impl_->alive, std::move(done),
                              [impl = impl_.get(), name = std::move(name)](auto done) {
                                impl->start_mx(name, std::move(done));
+                             });
+}
+
+void DnsResolver::resolve_mx_fresh(std::string domain, std::function<void(MxAnswer)> done) {
+  std::string name = normalise_name(domain);
+  if (reject_empty_name(impl_->io, name, done)) return;
+  run_on_io_thread<MxAnswer>(impl_->io, impl_->alive, std::move(done),
+                             [impl = impl_.get(), name = std::move(name)](auto done) {
+                               impl->start_mx_fresh(name, std::move(done));
                              });
 }
 

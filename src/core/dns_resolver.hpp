@@ -24,12 +24,12 @@ struct DnsServerAddress {
 std::vector<DnsServerAddress> parse_dns_servers(std::string_view spec);
 
 struct DnsOptions {
-  std::vector<DnsServerAddress> servers;  // empty: the system resolver (/etc/resolv.conf)
+  std::vector<DnsServerAddress> servers;    // empty: the system resolver (/etc/resolv.conf)
   std::chrono::milliseconds timeout{2000};  // per try
   int tries = 2;
-  std::chrono::seconds default_ttl{3600};   // when c-ares does not expose the answer's TTL
-  std::chrono::seconds negative_ttl{300};   // NXDOMAIN / no data
-  std::size_t cache_capacity = 50000;       // entries; least recently used go first
+  std::chrono::seconds default_ttl{3600};  // when c-ares does not expose the answer's TTL
+  std::chrono::seconds negative_ttl{300};  // NXDOMAIN / no data
+  std::size_t cache_capacity = 50000;      // entries; least recently used go first
 };
 
 enum class DnsStatus {
@@ -48,8 +48,8 @@ struct MxAnswer {
   DnsStatus status = DnsStatus::inconclusive;
   bool null_mx = false;      // RFC 7505 "0 .": the domain takes no mail (status ok, hosts empty)
   bool implicit_mx = false;  // no MX record: hosts == {the domain}, which has A/AAAA (RFC 5321 5.1)
-  std::vector<MxHost> hosts; // by preference; never the A fallback when an MX exists
-  std::string error;         // why, when inconclusive
+  std::vector<MxHost> hosts;  // by preference; never the A fallback when an MX exists
+  std::string error;          // why, when inconclusive
   bool from_cache = false;
   // The domain accepts mail: ok with at least one host.
   bool accepts_mail() const { return status == DnsStatus::ok && !hosts.empty(); }
@@ -85,6 +85,10 @@ class DnsResolver {
   // identical one in flight gets a copy of the same answer (from_cache false),
   // failures and cancellation included.
   void resolve_mx(std::string domain, std::function<void(MxAnswer)> done);
+  // Asks DNS even when the answer is cached or a lookup is in flight (and
+  // lets no other lookup join this one): the resolver's own view right now,
+  // for health checks. The answer is cached as usual.
+  void resolve_mx_fresh(std::string domain, std::function<void(MxAnswer)> done);
   void resolve_addresses(std::string host, std::function<void(AddressAnswer)> done);
   // A records only: DNS blocklist lookups ("example.com.dbl.example.net").
   void resolve_a(std::string name, std::function<void(AddressAnswer)> done);

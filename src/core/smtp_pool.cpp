@@ -26,7 +26,8 @@ SmtpPool::SmtpPool(asio::io_context& io, HostResolver resolve_host, SmtpOptions 
     : io_(io),
       resolve_host_(std::move(resolve_host)),
       options_(std::move(options)),
-      tls_context_(make_probe_tls_context()) {}
+      tls_context_(make_probe_tls_context()),
+      outbound_health_(options_.outbound_health) {}
 
 SmtpPool::~SmtpPool() {
   // Sessions outlive the pool only as long as their pending handlers.
@@ -41,6 +42,7 @@ SmtpPool::~SmtpPool() {
 
 void SmtpPool::set_options(SmtpOptions options) {
   options_ = std::move(options);
+  outbound_health_.set_options(options_.outbound_health);
   for (auto& [host, state] : hosts_) {
     while (!state.idle.empty()) {
       IdleSession idle = std::move(state.idle.front());
@@ -215,21 +217,29 @@ void SmtpPool::open_session(Waiter waiter) {
   }
 }
 
+void SmtpPool::fail_opening(Waiter waiter, LeaseProblem problem, MailHostReach reach,
+                            std::vector<std::string> warnings) {
+  slot_freed(waiter.host);
+  SessionLease lease;
+  lease.problem = problem;
+  lease.reach = reach;
+  lease.warnings = std::move(warnings);
+  deliver(std::move(waiter.done), std::move(lease));
+}
+
 void SmtpPool::on_resolved(Waiter waiter, AddressAnswer answer) {
   if (shut_down_) {
-    slot_freed(waiter.host);
-    SessionLease lease;
-    lease.problem = LeaseProblem::shut_down;
-    deliver(std::move(waiter.done), std::move(lease));
+    fail_opening(std::move(waiter), LeaseProblem::shut_down, MailHostReach::no_answer, {});
     return;
   }
   if (answer.status != DnsStatus::ok || answer.addresses.empty()) {
-    slot_freed(waiter.host);
-    SessionLease lease;
-    lease.problem = LeaseProblem::resolution_failed;
-    lease.warnings.push_back("no address for MX host " + waiter.host +
-                             (answer.error.empty() ? "" : ": " + answer.error));
-    deliver(std::move(waiter.done), std::move(lease));
+    // NXDOMAIN or no data is the host's own fact; a failed lookup may pass.
+    const MailHostReach reach = answer.status == DnsStatus::inconclusive
+                                    ? MailHostReach::no_answer
+                                    : MailHostReach::no_address;
+    std::string warning =
+        "no address for MX host " + waiter.host + (answer.error.empty() ? "" : ": " + answer.error);
+    fail_opening(std::move(waiter), LeaseProblem::resolution_failed, reach, {std::move(warning)});
     return;
   }
   // The policy is checked on the very addresses connected to (no DNS rebinding).
@@ -244,14 +254,22 @@ void SmtpPool::on_resolved(Waiter waiter, AddressAnswer answer) {
     }
   }
   if (allowed.empty()) {
-    slot_freed(waiter.host);
-    SessionLease lease;
-    lease.problem = LeaseProblem::policy_refused;
-    lease.warnings = std::move(warnings);
-    deliver(std::move(waiter.done), std::move(lease));
+    fail_opening(std::move(waiter), LeaseProblem::policy_refused, MailHostReach::off_limits,
+                 std::move(warnings));
     return;
   }
-  connect_to(std::move(waiter), std::move(allowed), 0, std::move(warnings), {});
+  // Resolution and policy come first: what they say holds whatever port 25 does.
+  if (!outbound_health_.allow_new_connection(Clock::now())) {
+    warnings.emplace_back(kPort25BlockedWarning);
+    fail_opening(std::move(waiter), LeaseProblem::port25_blocked, MailHostReach::port25_blocked,
+                 std::move(warnings));
+    return;
+  }
+  Opening opening;
+  opening.waiter = std::move(waiter);
+  opening.addresses = std::move(allowed);
+  opening.warnings = std::move(warnings);
+  connect_to(std::move(opening));
 }
 
 std::optional<asio::ip::address> SmtpPool::next_source(const asio::ip::address& target) {
@@ -263,62 +281,103 @@ std::optional<asio::ip::address> SmtpPool::next_source(const asio::ip::address& 
   return std::nullopt;
 }
 
-void SmtpPool::connect_to(Waiter waiter, std::vector<asio::ip::address> addresses,
-                          std::size_t index, std::vector<std::string> warnings,
-                          std::vector<std::string> transcript) {
-  const asio::ip::address address = addresses[index];
-  auto session = SmtpSession::create(io_, tls_context_, session_config(waiter.host));
-  const std::chrono::milliseconds step_timeout = waiter.step_timeout;
+void SmtpPool::connect_to(Opening opening) {
+  const asio::ip::address address = opening.addresses[opening.index];
+  auto session = SmtpSession::create(io_, tls_context_, session_config(opening.waiter.host));
+  const std::chrono::milliseconds step_timeout = opening.waiter.step_timeout;
   std::weak_ptr<SmtpPool> weak = shared_from_this();
   std::weak_ptr<SmtpSession> weak_session = session;
   opening_.push_back(weak_session);
-  session->open(
-      asio::ip::tcp::endpoint(address, options_.port), next_source(address), step_timeout,
-      [weak, weak_session, waiter = std::move(waiter), addresses = std::move(addresses), index,
-       warnings = std::move(warnings),
-       transcript = std::move(transcript)](OpenResult result) mutable {
-        const auto self = weak.lock();
-        const auto session = weak_session.lock();
-        if (!self || !session) return;
-        auto& opening = self->opening_;
-        opening.erase(std::remove_if(opening.begin(), opening.end(),
-                                     [&](const std::weak_ptr<SmtpSession>& entry) {
-                                       const auto locked = entry.lock();
-                                       return !locked || locked == session;
-                                     }),
-                      opening.end());
-        std::vector<std::string> lines = session->take_transcript();
-        transcript.insert(transcript.end(), lines.begin(), lines.end());
-        if (self->shut_down_) {
-          self->quit_session(waiter.host, session);
-          SessionLease lease;
-          lease.problem = LeaseProblem::shut_down;
-          self->deliver(std::move(waiter.done), std::move(lease));
-          return;
-        }
-        if (result.failure == SessionFailure::none) {
-          SessionLease lease;
-          lease.session = session;
-          lease.warnings = std::move(warnings);
-          lease.transcript = std::move(transcript);
-          self->deliver(std::move(waiter.done), std::move(lease));
-          return;
-        }
-        // Refused or reset: the host's next address, within the same attempt.
-        if (result.failure == SessionFailure::connection_error && index + 1 < addresses.size()) {
-          warnings.push_back(waiter.host + " [" + session->peer() + "]: " + result.detail);
-          self->connect_to(std::move(waiter), std::move(addresses), index + 1, std::move(warnings),
-                           std::move(transcript));
-          return;
-        }
-        self->slot_freed(waiter.host);
-        SessionLease lease;
-        lease.problem = LeaseProblem::session_failed;
-        lease.open = std::move(result);
-        lease.warnings = std::move(warnings);
-        lease.transcript = std::move(transcript);
-        self->deliver(std::move(waiter.done), std::move(lease));
-      });
+  session->open(asio::ip::tcp::endpoint(address, options_.port), next_source(address), step_timeout,
+                [weak, weak_session, opening = std::move(opening)](OpenResult result) mutable {
+                  const auto self = weak.lock();
+                  const auto session = weak_session.lock();
+                  if (!self || !session) return;
+                  self->on_opened(std::move(opening), session, std::move(result));
+                });
+}
+
+// Feeds the port 25 health with the TCP outcome and says what the failed
+// opening tells about the host.
+MailHostReach SmtpPool::record_connect(const std::string& host, const OpenResult& result,
+                                       bool every_connect_refused) {
+  const Clock::time_point now = Clock::now();
+  switch (result.tcp) {
+    case TcpConnect::connected:
+      outbound_health_.record(host, ConnectOutcome::succeeded, now);
+      break;
+    case TcpConnect::timed_out:
+      outbound_health_.record(host, ConnectOutcome::timed_out, now);
+      break;
+    case TcpConnect::refused:
+    case TcpConnect::unreachable:
+      outbound_health_.record(host, ConnectOutcome::refused, now);
+      break;
+    case TcpConnect::not_attempted:
+    case TcpConnect::failed:
+      break;
+  }
+  if (result.failure == SessionFailure::none || result.greeted) return MailHostReach::answered;
+  if (result.tcp == TcpConnect::connected) {
+    // Something listens; garbage instead of a greeting is not a mail server.
+    return result.failure == SessionFailure::malformed_reply ? MailHostReach::refused
+                                                             : MailHostReach::no_answer;
+  }
+  const bool port25_evidence = result.tcp == TcpConnect::timed_out ||
+                               result.tcp == TcpConnect::refused ||
+                               result.tcp == TcpConnect::unreachable;
+  if (port25_evidence && outbound_health_.blocked()) return MailHostReach::port25_blocked;
+  if (result.tcp == TcpConnect::refused && every_connect_refused) return MailHostReach::refused;
+  return MailHostReach::no_answer;
+}
+
+void SmtpPool::on_opened(Opening opening, const std::shared_ptr<SmtpSession>& session,
+                         OpenResult result) {
+  opening_.erase(std::remove_if(opening_.begin(), opening_.end(),
+                                [&](const std::weak_ptr<SmtpSession>& entry) {
+                                  const auto locked = entry.lock();
+                                  return !locked || locked == session;
+                                }),
+                 opening_.end());
+  std::vector<std::string> lines = session->take_transcript();
+  opening.transcript.insert(opening.transcript.end(), lines.begin(), lines.end());
+  Waiter& waiter = opening.waiter;
+  if (shut_down_) {
+    quit_session(waiter.host, session);
+    SessionLease lease;
+    lease.problem = LeaseProblem::shut_down;
+    lease.reach = MailHostReach::no_answer;
+    deliver(std::move(waiter.done), std::move(lease));
+    return;
+  }
+  const MailHostReach reach = record_connect(waiter.host, result, opening.every_connect_refused);
+  if (result.failure == SessionFailure::none) {
+    SessionLease lease;
+    lease.session = session;
+    lease.warnings = std::move(opening.warnings);
+    lease.transcript = std::move(opening.transcript);
+    deliver(std::move(waiter.done), std::move(lease));
+    return;
+  }
+  // Refused or reset: the host's next address, within the same attempt.
+  if (result.failure == SessionFailure::connection_error &&
+      opening.index + 1 < opening.addresses.size()) {
+    opening.warnings.push_back(waiter.host + " [" + session->peer() + "]: " + result.detail);
+    opening.every_connect_refused =
+        opening.every_connect_refused && result.tcp == TcpConnect::refused;
+    ++opening.index;
+    connect_to(std::move(opening));
+    return;
+  }
+  slot_freed(waiter.host);
+  SessionLease lease;
+  lease.problem = LeaseProblem::session_failed;
+  lease.reach = reach;
+  lease.open = std::move(result);
+  lease.warnings = std::move(opening.warnings);
+  if (reach == MailHostReach::port25_blocked) lease.warnings.emplace_back(kPort25BlockedWarning);
+  lease.transcript = std::move(opening.transcript);
+  deliver(std::move(waiter.done), std::move(lease));
 }
 
 void SmtpPool::release(const std::string& host, const std::shared_ptr<SmtpSession>& session) {
@@ -485,10 +544,9 @@ void SmtpPool::refresh_stats() {
     stats.errors = state.errors;
     stats.breaker_open = state.breaker.is_open(now);
     if (stats.breaker_open)
-      stats.breaker_open_until =
-          std::chrono::system_clock::now() +
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              state.breaker.open_until() - now);
+      stats.breaker_open_until = std::chrono::system_clock::now() +
+                                 std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                     state.breaker.open_until() - now);
     snapshot.push_back(std::move(stats));
   }
   std::sort(snapshot.begin(), snapshot.end(),
@@ -501,5 +559,11 @@ std::vector<SmtpProber::MxStats> SmtpPool::stats() const {
   std::lock_guard<std::mutex> lock(stats_mutex_);
   return stats_snapshot_;
 }
+
+SmtpProber::OutboundState SmtpPool::outbound_state() const {
+  return outbound_health_.state(Clock::now());
+}
+
+bool SmtpPool::port25_known_working() const { return outbound_health_.known_working(Clock::now()); }
 
 }  // namespace mailsentry

@@ -1,8 +1,9 @@
 // Sessions per MX host: opening (resolve, address policy, source address
 // rotation, connect), reuse of idle sessions, the per-MX and overall
 // connection limits with a FIFO queue of waiting requests, the circuit
-// breaker and the back-off after a 421. Runs on the io_context thread only,
-// except stats(), which any thread may call.
+// breaker, the back-off after a 421 and the outbound port 25 health (new
+// connections held back while port 25 seems blocked). Runs on the io_context
+// thread only, except stats() and outbound_state(), which any thread may call.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "circuit_breaker.hpp"
+#include "outbound_smtp_health.hpp"
 #include "smtp_prober.hpp"
 #include "smtp_session.hpp"
 
@@ -30,6 +32,7 @@ enum class LeaseProblem {
   resolution_failed,  // the MX host name has no address
   policy_refused,     // every address is off limits (AddressPolicy)
   session_failed,     // connect, greeting, EHLO or STARTTLS failed: see `open`
+  port25_blocked,     // outbound port 25 seems blocked: no new connection for now
   shut_down,
 };
 
@@ -38,6 +41,9 @@ struct SessionLease {
   bool reused = false;
   LeaseProblem problem = LeaseProblem::none;
   OpenResult open;  // why, when session_failed
+  // How reaching the host ended this time: answered with a session; else
+  // what the problem says about the host (its addresses, its connections).
+  MailHostReach reach = MailHostReach::answered;
   std::vector<std::string> warnings;
   std::vector<std::string> transcript;  // of the opening, when transcripts are on
 };
@@ -77,6 +83,9 @@ class SmtpPool : public std::enable_shared_from_this<SmtpPool> {
   // QUITs idle sessions, fails queued requests; later leases are refused.
   void shutdown();
   std::vector<SmtpProber::MxStats> stats() const;
+  // Any thread.
+  SmtpProber::OutboundState outbound_state() const;
+  bool port25_known_working() const;
 
  private:
   struct Waiter {
@@ -104,9 +113,24 @@ class SmtpPool : public std::enable_shared_from_this<SmtpPool> {
   std::shared_ptr<SmtpSession> take_idle(HostState& state, int recipients_needed);
   bool fits_caps(const SmtpSession& session, int more_recipients) const;
   void open_session(Waiter waiter);
+  // A session being opened: its request, the allowed addresses (tried in
+  // turn while connections are refused or reset) and what came so far.
+  struct Opening {
+    Waiter waiter;
+    std::vector<asio::ip::address> addresses;
+    std::size_t index = 0;
+    bool every_connect_refused = true;  // each address tried so far said ECONNREFUSED
+    std::vector<std::string> warnings;
+    std::vector<std::string> transcript;
+  };
+
   void on_resolved(Waiter waiter, AddressAnswer answer);
-  void connect_to(Waiter waiter, std::vector<asio::ip::address> addresses, std::size_t index,
-                  std::vector<std::string> warnings, std::vector<std::string> transcript);
+  void connect_to(Opening opening);
+  void on_opened(Opening opening, const std::shared_ptr<SmtpSession>& session, OpenResult result);
+  MailHostReach record_connect(const std::string& host, const OpenResult& result,
+                               bool every_connect_refused);
+  void fail_opening(Waiter waiter, LeaseProblem problem, MailHostReach reach,
+                    std::vector<std::string> warnings);
   std::optional<asio::ip::address> next_source(const asio::ip::address& target);
   SessionConfig session_config(const std::string& host) const;
 
@@ -133,6 +157,7 @@ class SmtpPool : public std::enable_shared_from_this<SmtpPool> {
   bool shut_down_ = false;
   bool pumping_ = false;
   bool pump_again_ = false;
+  OutboundSmtpHealth outbound_health_;  // locks itself: read from other threads
 
   mutable std::mutex stats_mutex_;
   std::vector<SmtpProber::MxStats> stats_snapshot_;

@@ -45,6 +45,57 @@ std::string domain_of(const ProbeRequest& request) {
 // PIPELINING a batch of RCPTs costs one round trip whatever its size.
 bool streams(const SmtpSession& session) { return !session.capabilities().pipelining; }
 
+// One host's outcome over the attempts of a job. A reply anywhere settles
+// it; the same definitive failure twice stays what it was (a refused connect
+// retried is still refused); a blocked port 25 explains any failure; any
+// other mix may pass.
+MailHostReach merge_host_reach(MailHostReach earlier, MailHostReach now) {
+  if (earlier == MailHostReach::answered || now == MailHostReach::answered)
+    return MailHostReach::answered;
+  if (earlier == MailHostReach::port25_blocked || now == MailHostReach::port25_blocked)
+    return MailHostReach::port25_blocked;
+  return earlier == now ? now : MailHostReach::no_answer;
+}
+
+// The job's outcome over every host it tried.
+MailHostReach summarise_reach(const std::vector<std::optional<MailHostReach>>& hosts) {
+  bool any = false;
+  bool all_no_address = true;
+  bool all_definitive = true;  // no address, off limits or refused
+  bool any_refused = false;
+  bool any_blocked = false;
+  for (const std::optional<MailHostReach>& host : hosts) {
+    if (!host) continue;  // never tried
+    any = true;
+    switch (*host) {
+      case MailHostReach::answered:
+        return MailHostReach::answered;
+      case MailHostReach::no_address:
+        break;
+      case MailHostReach::off_limits:
+        all_no_address = false;
+        break;
+      case MailHostReach::refused:
+        all_no_address = false;
+        any_refused = true;
+        break;
+      case MailHostReach::port25_blocked:
+        any_blocked = true;
+        all_no_address = all_definitive = false;
+        break;
+      case MailHostReach::no_answer:
+        all_no_address = all_definitive = false;
+        break;
+    }
+  }
+  if (!any) return MailHostReach::no_answer;
+  if (any_blocked) return MailHostReach::port25_blocked;
+  if (all_no_address) return MailHostReach::no_address;
+  if (!all_definitive) return MailHostReach::no_answer;
+  // Hosts without a usable address do not keep the others from "refused".
+  return any_refused ? MailHostReach::refused : MailHostReach::off_limits;
+}
+
 std::string schedule_text(const std::vector<std::chrono::milliseconds>& timeouts) {
   std::string text;
   for (const auto& timeout : timeouts) {
@@ -65,6 +116,7 @@ struct ProbeJob {
   std::string domain;              // lower-case; "" leaves catch-all unchecked
   std::vector<std::string> hosts;  // lower-case, preference order
   std::vector<bool> host_unusable;
+  std::vector<std::optional<MailHostReach>> host_reach;  // by host; unset: not tried
   std::vector<std::chrono::milliseconds> timeouts;
   std::size_t attempt = 0;
   std::size_t next_host = 0;
@@ -89,6 +141,12 @@ struct ProbeJob {
   }
   void add_transcript(const std::vector<std::string>& lines) {
     result.transcript.insert(result.transcript.end(), lines.begin(), lines.end());
+  }
+  // How reaching hosts[index] ended this time (by default the current attempt's).
+  void note_reach(MailHostReach reach) { note_reach(host_index, reach); }
+  void note_reach(std::size_t index, MailHostReach reach) {
+    std::optional<MailHostReach>& host = host_reach[index];
+    host = host ? merge_host_reach(*host, reach) : reach;
   }
 };
 
@@ -143,6 +201,7 @@ class ProberCore : public std::enable_shared_from_this<ProberCore> {
   }
   void shutdown();
   std::vector<SmtpProber::MxStats> stats() const { return pool_->stats(); }
+  SmtpProber::OutboundState outbound_state() const { return pool_->outbound_state(); }
 
  private:
   // Jobs waiting for a session to one MX host.
@@ -236,6 +295,7 @@ void ProberCore::start(ProbeRequest request, std::function<void(ProbeResult)> do
     if (!host.empty()) job->hosts.push_back(std::move(host));
   }
   job->host_unusable.assign(job->hosts.size(), false);
+  job->host_reach.assign(job->hosts.size(), std::nullopt);
   for (const auto& timeout : job->request.settings.timeouts) {
     if (timeout.count() > 0) job->timeouts.push_back(timeout);
   }
@@ -284,6 +344,7 @@ void ProberCore::run_attempt(const JobPtr& job) {
     if (!reason.empty()) {
       job->warn(std::move(reason));
       job->host_unusable[index] = true;
+      job->note_reach(index, MailHostReach::no_answer);  // breaker or back-off: it may pass
       continue;
     }
     chosen = index;
@@ -367,11 +428,10 @@ void ProberCore::on_lease(const std::string& host, SessionLease lease) {
   if (!lease.reused) pool_->record_success(host);
   if (!session->capabilities().smtputf8) refuse_smtputf8(host);
   const SmtpOptions& options = pool_->options();
-  const int budget =
-      streams(*session)
-          ? 1
-          : std::min(options.max_recipients_per_session - session->recipients_sent(),
-                     options.max_rejections_per_session - session->rejections());
+  const int budget = streams(*session)
+                         ? 1
+                         : std::min(options.max_recipients_per_session - session->recipients_sent(),
+                                    options.max_rejections_per_session - session->rejections());
   BatchPtr batch = take_batch(host, budget);
   if (batch->entries.empty()) {
     pool_->release(host, session);  // nobody waits for this host (any more)
@@ -397,6 +457,7 @@ void ProberCore::on_lease_problem(const std::string& host, SessionLease lease) {
       if (job->finished) continue;
       job->add_transcript(lease.transcript);
       for (const std::string& warning : lease.warnings) job->warn(warning);
+      if (lease.problem != LeaseProblem::shut_down && !job->answer) job->note_reach(lease.reach);
       if (lease.problem == LeaseProblem::shut_down) {
         job->warn("prober shut down");
         finish(job);
@@ -441,6 +502,7 @@ void ProberCore::on_lease_problem(const std::string& host, SessionLease lease) {
     }
     for (const std::string& warning : lease.warnings) job->warn(warning);
     job->warn(host + ": " + open.detail);
+    job->note_reach(lease.reach);
     switch (open.failure) {
       case SessionFailure::timeout:
       case SessionFailure::connection_error:
@@ -476,6 +538,7 @@ void ProberCore::refuse_smtputf8(const std::string& host) {
     }
   }
   for (const JobPtr& job : refused) {
+    job->note_reach(MailHostReach::answered);  // its session is open
     job->warn("SMTPUTF8 needed for " + job->request.recipient + " but not offered by " + host);
     job->result.mx_host = host;
     finish(job);
@@ -484,8 +547,7 @@ void ProberCore::refuse_smtputf8(const std::string& host) {
 
 // ---------------------------------------------------------- batches ---
 
-BatchPtr ProberCore::take_batch(const std::string& host, int budget,
-                                std::optional<bool> smtputf8) {
+BatchPtr ProberCore::take_batch(const std::string& host, int budget, std::optional<bool> smtputf8) {
   auto batch = std::make_shared<Batch>();
   batch->host = host;
   const auto found = queues_.find(host);
@@ -552,6 +614,7 @@ void ProberCore::run_batch(const BatchPtr& batch) {
   // the patience its schedule gives it.
   std::chrono::milliseconds step_timeout{0};
   for (const Batch::Entry& entry : batch->entries) {
+    entry.job->note_reach(MailHostReach::answered);  // the host gave a session
     if (entry.rcpt) step_timeout = std::max(step_timeout, entry.job->step_timeout());
   }
   if (step_timeout.count() == 0) step_timeout = batch->entries.front().job->step_timeout();
@@ -918,6 +981,8 @@ void ProberCore::finish(const JobPtr& job) {
   }
   if (job->result.outcome == SmtpOutcome::not_attempted)
     job->result.outcome = SmtpOutcome::inconclusive;
+  job->result.reach = job->answer ? MailHostReach::answered : summarise_reach(job->host_reach);
+  job->result.port25_known_working = pool_->port25_known_working();
   asio::post(io_, [done = std::move(job->done), result = std::move(job->result)]() mutable {
     try {
       if (done) done(std::move(result));
@@ -1033,5 +1098,27 @@ void SmtpProber::shutdown() {
 }
 
 std::vector<SmtpProber::MxStats> SmtpProber::stats() const { return impl_->core->stats(); }
+
+SmtpProber::OutboundState SmtpProber::outbound_state() const {
+  return impl_->core->outbound_state();
+}
+
+const char* describe(MailHostReach reach) {
+  switch (reach) {
+    case MailHostReach::answered:
+      return "answered";
+    case MailHostReach::no_address:
+      return "no address";
+    case MailHostReach::off_limits:
+      return "off limits";
+    case MailHostReach::refused:
+      return "refused";
+    case MailHostReach::no_answer:
+      return "no answer";
+    case MailHostReach::port25_blocked:
+      return "port 25 blocked";
+  }
+  return "unknown";
+}
 
 }  // namespace mailsentry

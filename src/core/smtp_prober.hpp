@@ -17,6 +17,7 @@
 #include "address_policy.hpp"
 #include "dns_resolver.hpp"
 #include "network_facts.hpp"
+#include "outbound_smtp_health.hpp"
 
 namespace mailsentry {
 
@@ -34,12 +35,13 @@ struct SmtpOptions {
   int max_recipients_per_session = 50;
   int max_rejections_per_session = 8;  // stay under MTA limits (Postfix slows down after 10)
   std::chrono::milliseconds idle_timeout{5000};
-  int breaker_failure_threshold = 3;   // consecutive timeouts/refusals that open the breaker
+  int breaker_failure_threshold = 3;  // consecutive timeouts/refusals that open the breaker
   std::chrono::milliseconds breaker_cooldown{60000};
   std::chrono::milliseconds backoff_after_421{30000};
   std::vector<asio::ip::address> source_addresses;  // rotated per connection; empty = any
   bool log_transcripts = false;
   std::chrono::milliseconds catch_all_memory{24 * 3600 * 1000};
+  OutboundHealthOptions outbound_health;  // when port 25 counts as blocked or working
 };
 
 // Per-request settings (they travel with each request, so a session's SET
@@ -62,6 +64,20 @@ struct ProbeRequest {
   ProbeSettings settings;
 };
 
+// How reaching a job's mail hosts ended, over every host and attempt tried:
+// the verdict may call a domain dead only on the definitive ones.
+enum class MailHostReach {
+  answered,    // some MX host gave an SMTP dialogue (any reply, a refusing greeting too)
+  no_address,  // every MX host name has no A/AAAA at all (NXDOMAIN or no data)
+  off_limits,  // every MX host had no address or only ones the AddressPolicy refuses (one at least)
+  refused,     // every host with an allowed address refused the TCP connection (ECONNREFUSED)
+               // or greeted with something that is not SMTP
+  no_answer,   // timeouts, DNS failures that may pass, breaker or back-off, or a mix
+  port25_blocked,  // outbound port 25 seems blocked here: not tried, or failed while blocked
+};
+
+const char* describe(MailHostReach reach);
+
 struct ProbeResult {
   SmtpOutcome outcome = SmtpOutcome::inconclusive;
   bool mailbox_full = false;
@@ -70,10 +86,18 @@ struct ProbeResult {
   std::string mx_host;            // the host that answered
   std::optional<int> code;        // the RCPT reply code that decided
   std::string enhanced_code;
-  std::string message;            // cleaned reply text
+  std::string message;  // cleaned reply text
   std::vector<std::string> warnings;
   std::vector<std::string> transcript;  // when log_transcripts is on
+  MailHostReach reach = MailHostReach::no_answer;
+  // A TCP connection to some MX host succeeded within
+  // outbound_health.known_working_for when the result was made.
+  bool port25_known_working = false;
 };
+
+// The warning on results while outbound port 25 seems blocked.
+inline constexpr const char* kPort25BlockedWarning =
+    "outbound SMTP (port 25) seems blocked from this server";
 
 // Resolves an MX host name to addresses (the DnsResolver in production).
 using HostResolver =
@@ -110,6 +134,11 @@ class SmtpProber {
     std::chrono::system_clock::time_point breaker_open_until{};
   };
   std::vector<MxStats> stats() const;
+
+  // Whether outbound port 25 seems blocked (and how often it has been) and
+  // when a connection last succeeded; any thread.
+  using OutboundState = OutboundSmtpState;
+  OutboundState outbound_state() const;
 
  private:
   struct Impl;

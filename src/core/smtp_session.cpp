@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <asio/connect.hpp>
+#include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 #include <utility>
@@ -35,6 +36,18 @@ std::string brief(const SmtpReply& reply) {
   const std::string body = clean_reply_text(reply.text(), 200);
   if (!body.empty()) text += " " + body;
   return text;
+}
+
+TcpConnect classify_connect_error(SessionFailure failure, const std::error_code& error) {
+  if (failure == SessionFailure::timeout) return TcpConnect::timed_out;
+  if (failure == SessionFailure::aborted) return TcpConnect::not_attempted;
+  // asio's own error category: compared with its enums, not std::errc.
+  if (error == asio::error::connection_refused) return TcpConnect::refused;
+  // A network without a route (IPv6 not set up) says nothing about port 25.
+  if (error == asio::error::host_unreachable || error == asio::error::access_denied ||
+      error == asio::error::no_permission)
+    return TcpConnect::unreachable;
+  return TcpConnect::failed;
 }
 
 }  // namespace
@@ -298,27 +311,29 @@ void SmtpSession::open(const asio::ip::tcp::endpoint& endpoint,
   if (!error && source) socket.bind(asio::ip::tcp::endpoint(*source, 0), error);
   if (error) {
     // Never call back from inside open(): report from the event loop.
-    asio::post(io_, [self, error] { self->after_connect(error); });
+    asio::post(io_, [self, error] { self->after_connect(error, false); });
     return;
   }
   arm_timer();
   socket.async_connect(endpoint, [self](const std::error_code& connect_error) {
     try {
-      self->after_connect(connect_error);
+      self->after_connect(connect_error, true);
     } catch (...) {
       self->finish_open(SessionFailure::protocol_error, "internal error");
     }
   });
 }
 
-void SmtpSession::after_connect(const std::error_code& error) {
+void SmtpSession::after_connect(const std::error_code& error, bool attempted) {
   disarm_timer();
   if (error) {
     std::string detail;
     const SessionFailure failure = failure_for(error, detail);
+    if (attempted) tcp_ = classify_connect_error(failure, error);
     finish_open(failure, std::move(detail));
     return;
   }
+  tcp_ = TcpConnect::connected;
   exchange({}, 1, "the greeting",
            [this](SessionFailure failure, std::string detail, std::vector<SmtpReply> replies) {
              after_banner(failure, std::move(detail), std::move(replies));
@@ -332,6 +347,7 @@ void SmtpSession::after_banner(SessionFailure failure, std::string detail,
     return;
   }
   const SmtpReply& banner = replies.front();
+  greeted_ = true;
   if (banner.code != 220) {
     finish_open(SessionFailure::refused_greeting, "greeting refused: " + brief(banner), banner);
     return;
@@ -482,6 +498,8 @@ void SmtpSession::finish_open(SessionFailure failure, std::string detail,
   result.failure = failure;
   result.detail = std::move(detail);
   result.reply = std::move(reply);
+  result.tcp = tcp_;
+  result.greeted = greeted_;
   try {
     done(std::move(result));
   } catch (...) {
@@ -594,8 +612,8 @@ void SmtpSession::finish_transaction(SessionFailure failure, std::string detail,
   }
   // After a failure too: the replies that did come answer their recipients.
   if (result.mail_reply && result.mail_reply->code / 100 == 2) {
-    for (std::size_t i = first_rcpt;
-         i < replies.size() && result.rcpt_replies.size() < recipients; ++i) {
+    for (std::size_t i = first_rcpt; i < replies.size() && result.rcpt_replies.size() < recipients;
+         ++i) {
       result.rcpt_replies.push_back(replies[i]);
       ++recipients_sent_;
       if (replies[i].code >= 500) ++rejections_;

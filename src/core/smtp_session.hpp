@@ -55,10 +55,23 @@ struct SessionConfig {
   bool log_transcript = false;
 };
 
+// How the TCP connect of open() ended, whatever followed it: the pool tells
+// a blocked port 25 or a host refusing connections from a slow server.
+enum class TcpConnect {
+  not_attempted,  // the socket could not be opened or bound, or it was closed on our side
+  connected,
+  timed_out,
+  refused,      // ECONNREFUSED: nothing listens there (or a firewall rejects)
+  unreachable,  // rejected on the way, typically by a firewall (EHOSTUNREACH, EACCES, EPERM)
+  failed,       // another error (no route to the network, reset...)
+};
+
 struct OpenResult {
   SessionFailure failure = SessionFailure::none;
   std::string detail;
   std::optional<SmtpReply> reply;  // the refusing reply, when there was one
+  TcpConnect tcp = TcpConnect::not_attempted;
+  bool greeted = false;  // a well-formed greeting came (whatever its code)
 };
 
 struct TransactionResult {
@@ -129,7 +142,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void finish_exchange(SessionFailure failure, std::string detail);
   SessionFailure failure_for(const std::error_code& error, std::string& detail) const;
 
-  void after_connect(const std::error_code& error);
+  void after_connect(const std::error_code& error, bool attempted);
   void after_banner(SessionFailure failure, std::string detail, std::vector<SmtpReply> replies);
   void send_ehlo();
   void after_ehlo(SessionFailure failure, std::string detail, std::vector<SmtpReply> replies);
@@ -165,6 +178,8 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   bool timed_out_ = false;  // the timer closed the socket
   bool tls_active_ = false;
   bool after_tls_ = false;
+  TcpConnect tcp_ = TcpConnect::not_attempted;
+  bool greeted_ = false;
   SmtpCapabilities capabilities_;
   std::string peer_;
 

@@ -117,7 +117,8 @@ class LookupBatch {
 
   int size() const { return static_cast<int>(calls_.size()); }
   int finished() const {
-    return static_cast<int>(std::count_if(calls_.begin(), calls_.end(), [](int c) { return c > 0; }));
+    return static_cast<int>(
+        std::count_if(calls_.begin(), calls_.end(), [](int c) { return c > 0; }));
   }
   bool all_finished() const { return finished() == size(); }
   int calls(int index) const { return calls_[index]; }
@@ -688,6 +689,55 @@ TEST_F(DnsResolverTest, ThrowingCallbackDoesNotEscape) {
   EXPECT_NO_THROW(io_.run_for(10s));
 }
 
+// --------------------------------------------------------- fresh MX ---
+
+TEST_F(DnsResolverTest, FreshMxLookupAsksEvenWhenTheAnswerIsCached) {
+  ASSERT_EQ(mx_of(*resolver_, io_, "mx.test.example").status, DnsStatus::ok);
+  ASSERT_TRUE(mx_of(*resolver_, io_, "mx.test.example").from_cache);
+  const MxAnswer fresh = resolve_now<MxAnswer>(
+      io_, [&](auto done) { resolver_->resolve_mx_fresh("MX.Test.Example.", std::move(done)); });
+  EXPECT_EQ(fresh.status, DnsStatus::ok) << fresh.error;
+  EXPECT_FALSE(fresh.from_cache);
+  EXPECT_EQ(host_names(fresh),
+            (std::vector<std::string>{"a.mail.test.example", "b.mail.test.example",
+                                      "c.mail.test.example"}));
+  EXPECT_EQ(dnsmasq_.wait_for_query_count("MX", "mx.test.example", 2), 2);
+  EXPECT_EQ(resolver_->stats().queries, 2u);
+  // Its answer is cached as usual.
+  EXPECT_TRUE(mx_of(*resolver_, io_, "mx.test.example").from_cache);
+  EXPECT_EQ(resolver_->stats().queries, 2u);
+}
+
+TEST_F(DnsResolverTest, FreshMxLookupsNeitherJoinNorAreJoined) {
+  LookupBatch<MxAnswer> batch(4);
+  resolver_->resolve_mx("nxdomain.test.example", batch.callback(0));
+  resolver_->resolve_mx_fresh("nxdomain.test.example", batch.callback(1));
+  resolver_->resolve_mx_fresh("nxdomain.test.example", batch.callback(2));
+  resolver_->resolve_mx("nxdomain.test.example", batch.callback(3));  // joins lookup 0 only
+  run_until(io_, [&] { return batch.all_finished(); });
+  for (int i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(batch.calls(i), 1) << i;
+    EXPECT_EQ(batch.answer(i).status, DnsStatus::no_such_domain) << i;
+  }
+  EXPECT_EQ(dnsmasq_.wait_for_query_count("MX", "nxdomain.test.example", 3), 3);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(dnsmasq_.query_count("MX", "nxdomain.test.example"), 3);
+  const DnsResolver::Stats stats = resolver_->stats();
+  EXPECT_EQ(stats.queries, 3u);
+  EXPECT_EQ(stats.coalesced, 1u);
+}
+
+TEST_F(DnsResolverStubTest, FreshMxLookupReportsFailures) {
+  StubDnsServer stub(StubDnsServer::Behaviour::reply_rcode, /*SERVFAIL*/ 2);
+  std::string error;
+  ASSERT_TRUE(stub.start(&error)) << error;
+  auto resolver = resolver_for(stub);
+  const MxAnswer answer = resolve_now<MxAnswer>(
+      io_, [&](auto done) { resolver->resolve_mx_fresh("broken.example", std::move(done)); });
+  EXPECT_EQ(answer.status, DnsStatus::inconclusive);
+  EXPECT_FALSE(answer.error.empty());
+}
+
 // ---------------------------------------------------------- coalescing ---
 
 TEST_F(DnsResolverTest, ConcurrentMxLookupsShareOneQuery) {
@@ -1014,6 +1064,19 @@ TEST_F(DnsResolverCancelTest, ReconfigureCancelsPendingAndUsesNewServers) {
   EXPECT_EQ(answer.status, DnsStatus::ok) << answer.error;
 }
 
+TEST_F(DnsResolverCancelTest, DestroyingResolverCancelsFreshLookups) {
+  std::optional<MxAnswer> answer;
+  resolver_->resolve_mx_fresh("slow.example", [&](MxAnswer mx) { answer = std::move(mx); });
+  io_.restart();
+  io_.run_for(50ms);
+  resolver_.reset();
+  io_.restart();
+  io_.run_for(100ms);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, DnsStatus::inconclusive);
+  EXPECT_EQ(answer->error, "cancelled");
+}
+
 TEST_F(DnsResolverCancelTest, DestroyingResolverCancelsCoalescedLookups) {
   constexpr int kLookups = 50;
   LookupBatch<MxAnswer> mx(kLookups);
@@ -1027,7 +1090,8 @@ TEST_F(DnsResolverCancelTest, DestroyingResolverCancelsCoalescedLookups) {
   EXPECT_EQ(silent_.queries_received(), 3);
   EXPECT_EQ(resolver_->stats().coalesced, static_cast<std::uint64_t>(2 * (kLookups - 1)));
   resolver_.reset();
-  run_until(io_, [&] { return mx.all_finished() && addresses.all_finished(); }, 2s);
+  run_until(
+      io_, [&] { return mx.all_finished() && addresses.all_finished(); }, 2s);
   for (int i = 0; i < kLookups; ++i) {
     EXPECT_EQ(mx.calls(i), 1) << i;
     EXPECT_EQ(addresses.calls(i), 1) << i;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,7 +87,10 @@ class SmtpProberFixture : public ::testing::Test {
         [this](const std::string& host, std::function<void(AddressAnswer)> done) {
           AddressAnswer answer;
           const auto found = dns.find(host);
-          if (found == dns.end()) {
+          if (dns_failing.count(host) != 0) {
+            answer.status = DnsStatus::inconclusive;
+            answer.error = "A " + host + ": SERVFAIL";
+          } else if (found == dns.end()) {
             answer.status = DnsStatus::no_such_domain;
             answer.error = "NXDOMAIN";
           } else {
@@ -145,7 +149,8 @@ class SmtpProberFixture : public ::testing::Test {
 
   asio::io_context io;
   SmtpOptions options;
-  std::map<std::string, std::vector<std::string>> dns;
+  std::map<std::string, std::vector<std::string>> dns;  // other names: NXDOMAIN
+  std::set<std::string> dns_failing;                    // lookups that fail (SERVFAIL)
   std::vector<std::unique_ptr<ScriptedSmtpServer>> servers;
   std::unique_ptr<SmtpProber> prober;
 };

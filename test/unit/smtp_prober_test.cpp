@@ -11,9 +11,8 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <vector>
-
 #include <thread>
+#include <vector>
 
 #include "smtp_prober_fixture.hpp"
 
@@ -581,6 +580,252 @@ TEST_F(SmtpProberTest, NoTranscriptUnlessAsked) {
   const ProbeResult result = probe(request("alice@example.test", {"mx.example.test"}));
   EXPECT_EQ(result.outcome, SmtpOutcome::exists);
   EXPECT_TRUE(result.transcript.empty());
+}
+
+// ------------------------------------------- how the hosts were reached ---
+
+TEST_F(SmtpProberTest, ReachIsAnsweredWhenAnRcptReplyDecided) {
+  ASSERT_NE(start_server("127.0.0.2", kBasicScenario), nullptr);
+  dns["mx.example.test"] = {"127.0.0.2"};
+  make_prober();
+  const ProbeResult result = probe(request("bob@example.test", {"mx.example.test"}));
+  EXPECT_EQ(result.outcome, SmtpOutcome::does_not_exist) << warnings_of(result);
+  EXPECT_EQ(result.reach, MailHostReach::answered) << describe(result.reach);
+  EXPECT_TRUE(result.port25_known_working);
+}
+
+TEST_F(SmtpProberTest, ReachIsAnsweredWhenTheGreetingRefuses) {
+  ASSERT_NE(start_server("127.0.0.2", R"({"banner": [554, "5.7.1 No probes"]})"), nullptr);
+  dns["mx.hostile.test"] = {"127.0.0.2"};
+  make_prober();
+  const ProbeResult result = probe(request("x@hostile.test", {"mx.hostile.test"}));
+  EXPECT_EQ(result.outcome, SmtpOutcome::inconclusive);
+  EXPECT_EQ(result.reach, MailHostReach::answered) << describe(result.reach);
+  EXPECT_TRUE(result.port25_known_working);
+}
+
+TEST_F(SmtpProberTest, ReachIsAnsweredWhenAnyHostAnswered) {
+  ASSERT_NE(start_server("127.0.0.3", kBasicScenario), nullptr);
+  dns["mx1.example.test"] = {"127.0.0.2"};  // refuses
+  dns["mx2.example.test"] = {"127.0.0.3"};
+  make_prober();
+  const ProbeResult result =
+      probe(request("alice@example.test", {"mx1.example.test", "mx2.example.test"}));
+  EXPECT_EQ(result.outcome, SmtpOutcome::exists) << warnings_of(result);
+  EXPECT_EQ(result.reach, MailHostReach::answered) << describe(result.reach);
+}
+
+TEST_F(SmtpProberTest, ReachIsNoAddressWhenNoMxHostHasOne) {
+  make_prober();  // the fixture's DNS knows neither name: NXDOMAIN
+  const ProbeResult result =
+      probe(request("x@gone.test", {"mx1.gone.test", "mx2.gone.test"}, {200ms, 200ms}));
+  EXPECT_EQ(result.outcome, SmtpOutcome::inconclusive);
+  EXPECT_EQ(result.reach, MailHostReach::no_address) << describe(result.reach);
+  EXPECT_TRUE(has_warning(result, "no address for MX host mx1.gone.test")) << warnings_of(result);
+  EXPECT_TRUE(has_warning(result, "no address for MX host mx2.gone.test")) << warnings_of(result);
+  EXPECT_FALSE(result.port25_known_working);
+}
+
+TEST_F(SmtpProberTest, ReachIsNoAnswerWhenAHostLookupMayPass) {
+  dns_failing.insert("mx2.flaky.test");  // SERVFAIL; mx1.flaky.test is NXDOMAIN
+  make_prober();
+  const ProbeResult result = probe(request("x@flaky.test", {"mx1.flaky.test", "mx2.flaky.test"}));
+  EXPECT_EQ(result.reach, MailHostReach::no_answer) << describe(result.reach);
+  EXPECT_TRUE(has_warning(result, "SERVFAIL")) << warnings_of(result);
+}
+
+TEST_F(SmtpProberTest, ReachIsOffLimitsWhenOnlyRefusedAddressesRemain) {
+  ScriptedSmtpServer* server = start_server("127.0.0.2", kBasicScenario);
+  ASSERT_NE(server, nullptr);
+  dns["mx2.example.test"] = {"127.0.0.2"};  // mx1.example.test: NXDOMAIN
+  options.address_policy.allow_private_networks = false;
+  make_prober();
+  const ProbeResult result =
+      probe(request("alice@example.test", {"mx1.example.test", "mx2.example.test"}));
+  EXPECT_EQ(result.reach, MailHostReach::off_limits) << describe(result.reach);
+  EXPECT_TRUE(has_warning(result, "refused to connect to 127.0.0.2")) << warnings_of(result);
+  EXPECT_TRUE(server->connections().empty());
+}
+
+TEST_F(SmtpProberTest, ReachIsRefusedWhenEveryHostRefusesEveryAttempt) {
+  // A live server fixes the port; nothing listens on 127.0.0.2 or .3 at it.
+  ASSERT_NE(start_server("127.0.0.9", kBasicScenario), nullptr);
+  dns["mx1.refused.test"] = {"127.0.0.2"};
+  dns["mx2.refused.test"] = {"127.0.0.3", "127.0.0.4"};  // both addresses refuse
+  make_prober();
+  // Three attempts: mx1, mx2, then mx1 again, refused each time.
+  const ProbeResult result = probe(
+      request("x@refused.test", {"mx1.refused.test", "mx2.refused.test"}, {200ms, 200ms, 200ms}));
+  EXPECT_EQ(result.outcome, SmtpOutcome::inconclusive);
+  EXPECT_EQ(result.reach, MailHostReach::refused) << describe(result.reach) << warnings_of(result);
+  EXPECT_FALSE(result.port25_known_working);
+  EXPECT_FALSE(prober->outbound_state().blocked);  // two distinct hosts only
+}
+
+TEST_F(SmtpProberTest, ReachIsRefusedWhenTheGreetingIsNotSmtp) {
+  ASSERT_NE(start_server("127.0.0.2", R"({"banner": {"raw": "HTTP/1.1 400 Bad Request\r\n"}})"),
+            nullptr);
+  dns["mx.web.test"] = {"127.0.0.2"};
+  make_prober();
+  const ProbeResult result = probe(request("x@web.test", {"mx.web.test"}));
+  EXPECT_TRUE(has_warning(result, "does not start with a 3-digit code")) << warnings_of(result);
+  EXPECT_EQ(result.reach, MailHostReach::refused) << describe(result.reach);
+  EXPECT_TRUE(result.port25_known_working);  // the TCP connection itself worked
+}
+
+TEST_F(SmtpProberTest, ReachIsNoAnswerWhenTheServerNeverGreets) {
+  ASSERT_NE(start_server("127.0.0.2", R"({"banner_delay_ms": -1})"), nullptr);
+  dns["mx.tarpit.test"] = {"127.0.0.2"};
+  make_prober();
+  const ProbeResult result = probe(request("x@tarpit.test", {"mx.tarpit.test"}, {150ms, 150ms}));
+  EXPECT_TRUE(has_warning(result, "timeout")) << warnings_of(result);
+  EXPECT_EQ(result.reach, MailHostReach::no_answer) << describe(result.reach);
+  EXPECT_TRUE(result.port25_known_working);
+}
+
+TEST_F(SmtpProberTest, ReachIsNoAnswerForARefusalMixedWithATimeout) {
+  ASSERT_NE(start_server("127.0.0.3", R"({"banner_delay_ms": -1})"), nullptr);
+  dns["mx1.mixed.test"] = {"127.0.0.2"};  // refuses
+  dns["mx2.mixed.test"] = {"127.0.0.3"};  // never greets
+  make_prober();
+  const ProbeResult result =
+      probe(request("x@mixed.test", {"mx1.mixed.test", "mx2.mixed.test"}, {150ms, 150ms}));
+  EXPECT_EQ(result.reach, MailHostReach::no_answer) << describe(result.reach);
+}
+
+TEST_F(SmtpProberTest, ReachIsNoAnswerWhileTheBreakerIsOpen) {
+  ScriptedSmtpServer* server = start_server("127.0.0.2", kBasicScenario);
+  ASSERT_NE(server, nullptr);
+  dns["mx.example.test"] = {"127.0.0.2"};
+  make_prober();
+  prober->restore_breaker("mx.example.test", 5000ms);
+  const ProbeResult result = probe(request("alice@example.test", {"mx.example.test"}));
+  EXPECT_TRUE(has_warning(result, "circuit breaker open")) << warnings_of(result);
+  EXPECT_EQ(result.reach, MailHostReach::no_answer) << describe(result.reach);
+  EXPECT_TRUE(server->connections().empty());
+}
+
+// ----------------------------------------------------- outbound port 25 ---
+
+class OutboundPort25Test : public SmtpProberFixture {
+ protected:
+  // A live server at 127.0.0.9 fixes the port; nothing listens on
+  // 127.0.0.2-4 there until a test starts a server.
+  void SetUp() override {
+    live = start_server("127.0.0.9", kBasicScenario);
+    ASSERT_NE(live, nullptr);
+    dns["mx.example.test"] = {"127.0.0.9"};
+    dns["mx1.blocked.test"] = {"127.0.0.2"};
+    dns["mx2.blocked.test"] = {"127.0.0.3"};
+    dns["mx3.blocked.test"] = {"127.0.0.4"};
+    options.outbound_health.retry_interval = 500ms;
+  }
+
+  // One job over the three refusing hosts, one attempt each.
+  ProbeResult probe_refusing_hosts() {
+    return probe(request("x@blocked.test",
+                         {"mx1.blocked.test", "mx2.blocked.test", "mx3.blocked.test"},
+                         {200ms, 200ms, 200ms}));
+  }
+
+  ScriptedSmtpServer* live = nullptr;
+};
+
+TEST_F(OutboundPort25Test, ThreeRefusingHostsMeanBlockedUntilAConnectionSucceeds) {
+  options.outbound_health.retry_interval = 1500ms;  // leaves time to start a server meanwhile
+  make_prober();
+  EXPECT_FALSE(prober->outbound_state().blocked);
+
+  const ProbeResult refused = probe_refusing_hosts();
+  EXPECT_EQ(refused.outcome, SmtpOutcome::inconclusive);
+  EXPECT_EQ(refused.reach, MailHostReach::port25_blocked) << describe(refused.reach);
+  EXPECT_TRUE(has_warning(refused, kPort25BlockedWarning)) << warnings_of(refused);
+  EXPECT_FALSE(refused.port25_known_working);
+  SmtpProber::OutboundState state = prober->outbound_state();
+  EXPECT_TRUE(state.blocked);
+  EXPECT_EQ(state.episodes, 1u);
+  EXPECT_FALSE(state.known_working);
+
+  // mx1 starts accepting, but within the retry interval nothing is tried.
+  ScriptedSmtpServer* revived = start_server("127.0.0.2", kBasicScenario);
+  ASSERT_NE(revived, nullptr);
+  const auto started = std::chrono::steady_clock::now();
+  const ProbeResult held = probe_refusing_hosts();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 200ms);  // failed fast
+  EXPECT_EQ(held.reach, MailHostReach::port25_blocked) << describe(held.reach);
+  EXPECT_TRUE(has_warning(held, kPort25BlockedWarning)) << warnings_of(held);
+  EXPECT_TRUE(revived->connections().empty());
+  EXPECT_TRUE(prober->outbound_state().blocked);
+
+  // After the interval one attempt goes through; it succeeds: not blocked.
+  std::this_thread::sleep_for(1550ms);
+  const ProbeResult allowed = probe_refusing_hosts();
+  EXPECT_EQ(allowed.reach, MailHostReach::answered)
+      << describe(allowed.reach) << warnings_of(allowed);
+  EXPECT_EQ(allowed.outcome, SmtpOutcome::does_not_exist) << warnings_of(allowed);
+  EXPECT_FALSE(has_warning(allowed, kPort25BlockedWarning)) << warnings_of(allowed);
+  EXPECT_TRUE(allowed.port25_known_working);
+  EXPECT_EQ(revived->connections().size(), 1u);
+  state = prober->outbound_state();
+  EXPECT_FALSE(state.blocked);
+  EXPECT_EQ(state.episodes, 1u);
+  EXPECT_TRUE(state.known_working);
+  EXPECT_GT(state.last_success, std::chrono::system_clock::now() - 5s);
+  EXPECT_LE(state.last_success, std::chrono::system_clock::now());
+
+  // Live hosts are reached at once again.
+  const ProbeResult later = probe(request("alice@example.test", {"mx.example.test"}));
+  EXPECT_EQ(later.outcome, SmtpOutcome::exists) << warnings_of(later);
+}
+
+TEST_F(OutboundPort25Test, WhileBlockedOneNewConnectionPerInterval) {
+  ASSERT_NE(start_server("127.0.0.5", kBasicScenario), nullptr);
+  dns["mx.other.test"] = {"127.0.0.5"};
+  make_prober();
+  ASSERT_EQ(probe_refusing_hosts().reach, MailHostReach::port25_blocked);
+  std::this_thread::sleep_for(550ms);
+
+  // Two live hosts asked at once: one new connection is let through.
+  std::vector<ProbeRequest> requests;
+  requests.push_back(request("alice@example.test", {"mx.example.test"}));
+  requests.push_back(request("alice@other.test", {"mx.other.test"}));
+  const std::vector<ProbeResult> results = probe_all(std::move(requests));
+  int answered = 0;
+  int held = 0;
+  for (const ProbeResult& result : results) {
+    if (result.reach == MailHostReach::answered) ++answered;
+    if (result.reach == MailHostReach::port25_blocked && has_warning(result, kPort25BlockedWarning))
+      ++held;
+  }
+  EXPECT_EQ(answered, 1);
+  EXPECT_EQ(held, 1);
+  // That connection worked: the held host is reached on the next try.
+  EXPECT_FALSE(prober->outbound_state().blocked);
+  const ProbeResult retried = probe(request("alice@other.test", {"mx.other.test"}));
+  EXPECT_EQ(retried.reach, MailHostReach::answered) << warnings_of(retried);
+}
+
+TEST_F(OutboundPort25Test, IdleSessionsAreReusedWhileBlocked) {
+  make_prober();
+  const ProbeResult first = probe(request("alice@example.test", {"mx.example.test"}));
+  ASSERT_EQ(first.outcome, SmtpOutcome::exists) << warnings_of(first);
+  ASSERT_EQ(probe_refusing_hosts().reach, MailHostReach::port25_blocked);
+  ASSERT_TRUE(prober->outbound_state().blocked);
+
+  const ProbeResult reused = probe(request("bob@example.test", {"mx.example.test"}));
+  EXPECT_EQ(reused.outcome, SmtpOutcome::does_not_exist) << warnings_of(reused);
+  EXPECT_EQ(reused.reach, MailHostReach::answered);
+  EXPECT_FALSE(has_warning(reused, kPort25BlockedWarning)) << warnings_of(reused);
+  EXPECT_TRUE(reused.port25_known_working);  // the first connection was moments ago
+  EXPECT_EQ(live->connections().size(), 1u);
+  EXPECT_TRUE(prober->outbound_state().blocked);  // no new connection said otherwise
+}
+
+TEST_F(OutboundPort25Test, UnresolvableHostsStayNoAddressWhileBlocked) {
+  make_prober();
+  ASSERT_EQ(probe_refusing_hosts().reach, MailHostReach::port25_blocked);
+  const ProbeResult result = probe(request("x@gone.test", {"mx.gone.test"}));
+  EXPECT_EQ(result.reach, MailHostReach::no_address) << describe(result.reach);
 }
 
 }  // namespace
