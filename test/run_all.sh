@@ -49,11 +49,11 @@ cp -a "$repo/." "$work/"
 chown -R postgres: "$work"
 : >"$logs/installcheck.log"
 for suite in installcheck isolationcheck nopreloadcheck; do
-  runuser -u postgres -- make -C "$work" "$suite" 2>&1 | tee -a "$logs/installcheck.log"
+  (cd "$work" && runuser -u postgres -- make "$suite") 2>&1 | tee -a "$logs/installcheck.log"
 done
 # The network suite needs the DNS, SMTP and RDAP servers on loopback.
 if bash test/integration/servers.sh start >"$logs/servers.log" 2>&1; then
-  runuser -u postgres -- make -C "$work" netcheck 2>&1 | tee -a "$logs/installcheck.log"
+  (cd "$work" && runuser -u postgres -- make netcheck) 2>&1 | tee -a "$logs/installcheck.log"
   phase "worker process tests (strace, SIGKILL recovery, full queue)"
   # Fresh servers: the SQL suite's greylisting and catch-all memory are gone.
   bash test/integration/servers.sh start >>"$logs/servers.log" 2>&1

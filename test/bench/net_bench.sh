@@ -42,7 +42,7 @@ cat >/tmp/mailsentry-bench.pgbench <<'PGB'
 SELECT (verify_email((ARRAY['alice','bob','carol'])[:user] || '@postfix-mail.net')).smtp_valid;
 PGB
 chmod 644 /tmp/mailsentry-bench.pgbench
-runuser -u postgres -- pgbench -n -h "$TEMP_CLUSTER_DIR" -p "$TEMP_CLUSTER_PORT" -c 20 -j 2 -t 10 \
+as_postgres pgbench -n -h "$TEMP_CLUSTER_DIR" -p "$TEMP_CLUSTER_PORT" -c 20 -j 2 -t 10 \
   -f /tmp/mailsentry-bench.pgbench postgres 2>&1 | grep -E "processed|failed|latency average|tps"
 
 echo

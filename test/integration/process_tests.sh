@@ -189,7 +189,7 @@ for _ in $(seq 600); do
     if [ "$(echo "$percent <= 80" | bc)" = 1 ]; then
       temp_psql -Atc "SELECT address FROM mailsentry.job_items WHERE job_id = $job AND verdict IS NOT NULL ORDER BY 1" >"$before"
       log_mark=$(stat -c %s "$TEMP_CLUSTER_DIR/server.log")
-      runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$TEMP_CLUSTER_DIR/data" \
+      as_postgres "$TEMP_CLUSTER_BIN/pg_ctl" -D "$TEMP_CLUSTER_DIR/data" \
         -l "$TEMP_CLUSTER_DIR/server.log" -m immediate -w restart >/dev/null 2>&1
       restarted=$?
     fi
@@ -269,11 +269,11 @@ worker_setting_reset mailsentry.max_connections_per_mx
 STANDBY_PORT=$((TEMP_CLUSTER_PORT + 1))
 STANDBY_DIR=""
 standby_psql() {
-  runuser -u postgres -- psql -X -h "$STANDBY_DIR" -p "$STANDBY_PORT" -d postgres -v ON_ERROR_STOP=1 "$@"
+  as_postgres psql -X -h "$STANDBY_DIR" -p "$STANDBY_PORT" -d postgres -v ON_ERROR_STOP=1 "$@"
 }
 standby_stop() {
   [ -n "$STANDBY_DIR" ] || return 0
-  runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$STANDBY_DIR/data" -m fast stop >/dev/null 2>&1 || true
+  as_postgres "$TEMP_CLUSTER_BIN/pg_ctl" -D "$STANDBY_DIR/data" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$STANDBY_DIR"
   STANDBY_DIR=""
 }
@@ -283,7 +283,7 @@ primary_answer=$(temp_psql -Atc "SELECT smtp_valid FROM verify_email('sb-cached@
 STANDBY_DIR=$(mktemp -d /tmp/mailsentry-standby.XXXXXX)
 chown postgres: "$STANDBY_DIR"
 standby_up=1
-if runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_basebackup" -h "$TEMP_CLUSTER_DIR" -p "$TEMP_CLUSTER_PORT" \
+if as_postgres "$TEMP_CLUSTER_BIN/pg_basebackup" -h "$TEMP_CLUSTER_DIR" -p "$TEMP_CLUSTER_PORT" \
      -D "$STANDBY_DIR/data" -R -X stream -c fast >"$STANDBY_DIR/basebackup.log" 2>&1; then
   {
     echo "# the standby"
@@ -291,7 +291,7 @@ if runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_basebackup" -h "$TEMP_CLUSTER_DI
     echo "port = $STANDBY_PORT"
     echo "hot_standby = on"
   } >>"$STANDBY_DIR/data/postgresql.conf"
-  runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$STANDBY_DIR/data" -l "$STANDBY_DIR/server.log" \
+  as_postgres "$TEMP_CLUSTER_BIN/pg_ctl" -D "$STANDBY_DIR/data" -l "$STANDBY_DIR/server.log" \
     -w start >/dev/null 2>&1 && standby_up=0
 fi
 in_recovery="" standby_worker="" replayed=""
@@ -335,7 +335,7 @@ catch_all_probes() {
 first=$(temp_psql -Atc "SELECT catch_all FROM verify_email('before@restart-catch.net', refresh => true)" 2>&1)
 persisted=$(temp_psql -Atc "SELECT catch_all FROM mailsentry.domain_facts WHERE domain = 'restart-catch.net'" 2>&1)
 probes_before=$(catch_all_probes)
-runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$TEMP_CLUSTER_DIR/data" -m fast -w restart \
+as_postgres "$TEMP_CLUSTER_BIN/pg_ctl" -D "$TEMP_CLUSTER_DIR/data" -m fast -w restart \
   -l "$TEMP_CLUSTER_DIR/server.log" >/dev/null 2>&1
 wait_for_worker
 sleep 1  # the worker restores the facts in its first round
@@ -356,7 +356,7 @@ done
 sleep 1.5  # saved within a second of opening
 saved=$(temp_psql -Atc "SELECT circuit_breaker_open AND circuit_breaker_open_until > now() + interval '30 seconds' FROM mailsentry.mx_health WHERE mx_host = 'mx.tarpit-mail.net'" 2>&1)
 connections_before=$(tarpit_connections)
-runuser -u postgres -- "$TEMP_CLUSTER_BIN/pg_ctl" -D "$TEMP_CLUSTER_DIR/data" -m fast -w restart \
+as_postgres "$TEMP_CLUSTER_BIN/pg_ctl" -D "$TEMP_CLUSTER_DIR/data" -m fast -w restart \
   -l "$TEMP_CLUSTER_DIR/server.log" >/dev/null 2>&1
 wait_for_worker
 sleep 1  # the worker restores the breakers in its first round
