@@ -2,7 +2,7 @@
 # src/pg, plus the lists and the gibberish model generated from data/.
 EXTENSION = mailsentry
 MODULE_big = mailsentry
-DATA = mailsentry--0.1.sql
+DATA = mailsentry--0.1.sql mailsentry--0.1--0.2.sql
 # IANA's RDAP bootstrap file, installed as $sharedir/extension/mailsentry_rdap_dns.json.
 DATA_built = build/mailsentry_rdap_dns.json
 PGFILEDESC = "mailsentry - email address verification"
@@ -36,7 +36,7 @@ NOPRELOAD_OPTS = --temp-instance=./tmp_check_nopreload --dbname=contrib_regressi
 # The network suite: verify_email() against the DNS, SMTP and RDAP servers
 # that test/integration/servers.sh starts on loopback addresses (as root).
 NET_TESTS = net_setup net_dns net_smtp net_catch_all net_timeouts net_other_checks net_json \
-            net_privileges net_interrupts net_cache net_bulk net_jobs net_usage
+            net_privileges net_interrupts net_cache net_bulk net_jobs net_usage net_domain_age net_dead_domains
 NET_OPTS = --temp-instance=./tmp_check_net --temp-config=test/integration/pg.conf \
            --dbname=contrib_regression
 
@@ -113,3 +113,11 @@ bench-bulk: install
 	bash test/bench/bulk_bench.sh
 bench-job: install
 	bash test/bench/job_bench.sh
+
+# verify_emails() with default settings against a real Postfix (default error
+# limits), dnsmasq and an RDAP registry that cannot be reached, beside the
+# same run with domain_age = off and a minimal probe client; own servers on
+# 127.0.0.157-159 and its own throwaway cluster (needs root).
+.PHONY: bench-postfix
+bench-postfix: install
+	bash test/bench/postfix_bulk_bench.sh

@@ -77,11 +77,14 @@ struct NetworkEngine::Impl {
   std::unique_ptr<DnsResolver> dns;
   std::unique_ptr<SmtpProber> smtp;
   std::unique_ptr<DomainAgeLookup> domain_age;
+  std::unique_ptr<ResolverCanary> canary;
   std::unique_ptr<NetworkVerifier> verifier;
 
   EventFd completions_ready;
   std::mutex completions_mutex;
   std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
+  std::vector<LateDomainAge> late_ages;
+  std::atomic<std::uint64_t> late_ages_count{0};
   std::map<RequestKey, std::vector<std::uint64_t>> in_flight;  // I/O thread only: tags waiting
   std::atomic<std::uint64_t> submitted{0};
   std::atomic<std::uint64_t> completed{0};
@@ -95,7 +98,17 @@ struct NetworkEngine::Impl {
     };
     smtp = std::make_unique<SmtpProber>(io, resolve_host, config.smtp);
     domain_age = std::make_unique<DomainAgeLookup>(io, resolve_host, config.domain_age);
-    verifier = std::make_unique<NetworkVerifier>(*dns, *smtp, *domain_age, config.network);
+    canary = std::make_unique<ResolverCanary>(io, *dns, config.canary);
+    verifier = std::make_unique<NetworkVerifier>(io, *dns, *smtp, *domain_age, *canary,
+                                                 config.network);
+    verifier->on_late_domain_age([this](LateDomainAge late) {
+      {
+        std::lock_guard<std::mutex> lock(completions_mutex);
+        late_ages.push_back(std::move(late));
+      }
+      late_ages_count.fetch_add(1, std::memory_order_relaxed);
+      completions_ready.signal();
+    });
   }
 
   void run() noexcept {
@@ -172,6 +185,7 @@ NetworkEngine::~NetworkEngine() {
   asio::post(impl_->io, [impl = impl_.get(), &torn_down] {
     impl->smtp->shutdown();
     impl->verifier.reset();
+    impl->canary.reset();
     impl->domain_age.reset();
     impl->smtp.reset();
     impl->dns.reset();
@@ -214,6 +228,8 @@ void NetworkEngine::reconfigure(NetworkEngineConfig config) {
     impl->dns->reconfigure(impl->config.dns);
     impl->smtp->set_options(impl->config.smtp);
     impl->domain_age->set_options(impl->config.domain_age);
+    impl->canary->set_options(impl->config.canary);
+    impl->canary->recheck();  // the resolver may be another one now
     impl->verifier->set_options(impl->config.network);
   });
 }
@@ -228,6 +244,13 @@ std::vector<std::pair<std::uint64_t, NetworkFacts>> NetworkEngine::take_completi
   return taken;
 }
 
+std::vector<LateDomainAge> NetworkEngine::take_late_domain_ages() {
+  std::lock_guard<std::mutex> lock(impl_->completions_mutex);
+  std::vector<LateDomainAge> taken;
+  taken.swap(impl_->late_ages);
+  return taken;
+}
+
 NetworkEngine::Stats NetworkEngine::stats() {
   auto promise = std::make_shared<std::promise<Stats>>();
   auto future = promise->get_future();
@@ -235,6 +258,9 @@ NetworkEngine::Stats NetworkEngine::stats() {
     Stats stats;
     if (impl->dns) stats.dns = impl->dns->stats();
     if (impl->smtp) stats.mx = impl->smtp->stats();
+    if (impl->smtp) stats.outbound = impl->smtp->outbound_state();
+    if (impl->canary) stats.resolver = impl->canary->state();
+    if (impl->domain_age) stats.registries = impl->domain_age->registry_stats();
     promise->set_value(std::move(stats));
   });
   Stats stats;
@@ -243,6 +269,7 @@ NetworkEngine::Stats NetworkEngine::stats() {
   stats.submitted = impl_->submitted.load(std::memory_order_relaxed);
   stats.completed = impl_->completed.load(std::memory_order_relaxed);
   stats.in_flight = stats.submitted - stats.completed;
+  stats.late_domain_ages = impl_->late_ages_count.load(std::memory_order_relaxed);
   return stats;
 }
 

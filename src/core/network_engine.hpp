@@ -14,6 +14,7 @@
 #include "known_domain_facts.hpp"
 #include "network_facts.hpp"
 #include "network_verifier.hpp"
+#include "resolver_canary.hpp"
 #include "smtp_prober.hpp"
 
 namespace mailsentry {
@@ -23,6 +24,7 @@ struct NetworkEngineConfig {
   SmtpOptions smtp;
   DomainAgeOptions domain_age;
   NetworkOptions network;
+  ResolverCanaryOptions canary;
 };
 
 class NetworkEngine {
@@ -51,6 +53,8 @@ class NetworkEngine {
   // Readable while completions wait; take_completions() drains it.
   int completion_fd() const;
   std::vector<std::pair<std::uint64_t, NetworkFacts>> take_completions();
+  // Registration dates that came after their verdicts (the same fd tells).
+  std::vector<LateDomainAge> take_late_domain_ages();
 
   struct Stats {
     std::uint64_t submitted = 0;
@@ -58,6 +62,10 @@ class NetworkEngine {
     std::uint64_t in_flight = 0;
     DnsResolver::Stats dns;
     std::vector<SmtpProber::MxStats> mx;
+    SmtpProber::OutboundState outbound;
+    ResolverCanary::State resolver;
+    std::vector<RegistryStats> registries;
+    std::uint64_t late_domain_ages = 0;
   };
   // Thread-safe snapshot (taken on the I/O thread; waits for it briefly).
   Stats stats();

@@ -36,8 +36,50 @@ inline SmtpOutcome smtp_outcome_from_name(std::string_view name) {
   return SmtpOutcome::not_attempted;
 }
 
+// Why mail to the domain cannot be delivered, when DNS or the connection
+// proves it. Only findings that cannot pass by waiting: a timeout, SERVFAIL or
+// a refused explicit MX is never one of these.
+enum class DeadDomain {
+  none,
+  nxdomain,      // the domain does not exist
+  null_mx,       // RFC 7505 "MX 0 .": the domain says it takes no mail
+  no_address,    // no MX and no A/AAAA, or every MX host name has no address
+  off_limits,    // every mail host address is loopback, private or reserved
+  refuses_smtp,  // no MX, and the domain's own address refuses port 25 or is not SMTP
+};
+
+// The name stored in mailsentry.cache.dead_domain ("" for none).
+inline std::string_view dead_domain_name(DeadDomain dead) {
+  switch (dead) {
+    case DeadDomain::nxdomain: return "nxdomain";
+    case DeadDomain::null_mx: return "null_mx";
+    case DeadDomain::no_address: return "no_address";
+    case DeadDomain::off_limits: return "off_limits";
+    case DeadDomain::refuses_smtp: return "refuses_smtp";
+    case DeadDomain::none: break;
+  }
+  return "";
+}
+
+inline DeadDomain dead_domain_from_name(std::string_view name) {
+  for (DeadDomain dead : {DeadDomain::nxdomain, DeadDomain::null_mx, DeadDomain::no_address,
+                          DeadDomain::off_limits, DeadDomain::refuses_smtp})
+    if (name == dead_domain_name(dead)) return dead;
+  return DeadDomain::none;
+}
+
+// DNS gave a definitive answer (level 'confirmed'); the others are inferred
+// from how connections ended.
+inline bool dead_domain_from_dns(DeadDomain dead) {
+  return dead == DeadDomain::nxdomain || dead == DeadDomain::null_mx ||
+         dead == DeadDomain::no_address;
+}
+
 struct NetworkFacts {
-  std::optional<bool> mx_found;         // false: NXDOMAIN, null MX, or no MX/A/AAAA
+  // false: DNS proved the domain takes no mail (NXDOMAIN, null MX, no
+  // MX/A/AAAA); unset: not checked, or DNS gave no answer.
+  std::optional<bool> mx_found;
+  DeadDomain dead_domain = DeadDomain::none;
   bool implicit_mx = false;             // no MX record: mail goes to the A/AAAA host
   std::vector<std::string> mx_records;  // preference order
   std::string mx_provider;              // "Google Workspace", ... or ""
@@ -55,6 +97,12 @@ struct NetworkFacts {
   std::optional<int> domain_age_days;
 
   bool dnsbl_listed = false;  // a configured DNS blocklist zone lists the domain
+  // The registration date was still being looked up when the verdict was
+  // given; the worker writes it to the cache when it comes.
+  bool domain_age_pending = false;
+  // No facts came back: the verification timed out (mailsentry.verify_timeout)
+  // or the worker could not take it. Never stored: nothing was learnt.
+  bool unfinished = false;
   std::vector<std::string> warnings;
   std::vector<std::string> smtp_transcript;  // when mailsentry.log_smtp_transcripts is on
 };

@@ -15,6 +15,7 @@
 #include "domain_age.hpp"
 #include "known_domain_facts.hpp"
 #include "network_facts.hpp"
+#include "resolver_canary.hpp"
 #include "smtp_prober.hpp"
 
 namespace mailsentry {
@@ -45,6 +46,17 @@ struct NetworkOptions {
   std::vector<std::string> anti_probe_patterns;
   // MX host patterns of well-known mail hosts -> provider name.
   std::vector<std::pair<std::string, std::string>> mx_provider_patterns;
+  // How long a verdict whose other checks are done waits for a registration
+  // date whose lookup is on the wire (depth extended waits for it in full).
+  std::chrono::milliseconds domain_age_grace{300};
+};
+
+// A registration date that came after the verdicts that wanted it: the
+// worker writes it to the domain's rows.
+struct LateDomainAge {
+  std::string registrable_domain;
+  std::optional<int> created_days;  // none: the lookup ended without a date
+  std::string warning;              // why there is no date, when there is none
 };
 
 // True when `host` matches `pattern`: exact, or "*.suffix" for any subdomain.
@@ -59,17 +71,23 @@ std::optional<MxAnswer> mx_answer_from_facts(std::string_view domain,
 
 class NetworkVerifier {
  public:
-  NetworkVerifier(DnsResolver& dns, SmtpProber& smtp, DomainAgeLookup& domain_age,
-                  NetworkOptions options);
+  NetworkVerifier(asio::io_context& io, DnsResolver& dns, SmtpProber& smtp,
+                  DomainAgeLookup& domain_age, ResolverCanary& canary, NetworkOptions options);
   void set_options(NetworkOptions options);
+  // Called (on the io_context thread) with each registration date that
+  // arrives after a verdict was given without it.
+  void on_late_domain_age(std::function<void(LateDomainAge)> handler);
   // `done` runs on the io_context thread exactly once.
   void verify(NetworkRequest request, std::function<void(NetworkFacts)> done);
 
  private:
+  asio::io_context& io_;
   DnsResolver& dns_;
   SmtpProber& smtp_;
   DomainAgeLookup& domain_age_;
+  ResolverCanary& canary_;
   NetworkOptions options_;
+  std::shared_ptr<std::function<void(LateDomainAge)>> late_age_;
 };
 
 }  // namespace mailsentry

@@ -10,7 +10,11 @@ const std::vector<Weights::Field>& Weights::fields() {
   static const std::vector<Field> kFields = {
       {"mailbox_missing", &Weights::mailbox_missing, "the mail server says the mailbox does not exist"},
       {"role_address", &Weights::role_address, "role address (info@, sales@, ...)"},
-      {"no_mx", &Weights::no_mx, "the domain accepts no mail (no MX, null MX, NXDOMAIN)"},
+      {"dead_domain", &Weights::dead_domain,
+       "the domain takes no mail: NXDOMAIN, null MX, no mail server address, or its only "
+       "host refuses port 25"},
+      {"no_answer", &Weights::no_answer,
+       "the MX lookup gave no answer (SERVFAIL, timeout), or the network checks did not finish"},
       {"disposable", &Weights::disposable, "disposable mail domain"},
       {"gibberish_min", &Weights::gibberish_min, "gibberish local part, least natural-looking"},
       {"gibberish_max", &Weights::gibberish_max, "gibberish local part, most random-looking"},
@@ -81,6 +85,61 @@ std::string Deduction::text() const {
 
 namespace {
 
+// The DNS or connection finding that makes the domain undeliverable, if any.
+const char* dead_domain_finding(const NetworkFacts& net) {
+  switch (net.dead_domain) {
+    case DeadDomain::nxdomain: return "domain does not exist (NXDOMAIN)";
+    case DeadDomain::null_mx: return "domain accepts no mail (null MX)";
+    case DeadDomain::no_address: return "domain has no mail server address";
+    case DeadDomain::off_limits: return "mail servers only on private or reserved addresses";
+    case DeadDomain::refuses_smtp: return "the domain's host refuses mail on port 25";
+    case DeadDomain::none: break;
+  }
+  // Cached before the kind was recorded: DNS said no mail all the same.
+  return net.mx_found == false ? "domain accepts no mail" : nullptr;
+}
+
+bool domain_dead(const NetworkFacts& net) { return dead_domain_finding(net) != nullptr; }
+
+// The network checks ran (or were meant to) and DNS gave no answer: a
+// timeout, SERVFAIL, a resolver that cannot see the Internet, or a
+// verification the worker could not finish.
+bool dns_unanswered(const Verification& v) {
+  return !v.offline && v.checks_ran && !v.address.address_literal && !v.network.mx_found &&
+         !domain_dead(v.network);
+}
+
+// An SMTP probe was attempted and gave no answer. A catch-all answer is an
+// answer: it costs by the catch-all rule. A dead domain names its own finding.
+bool smtp_unanswered(const Verification& v) {
+  return v.network.smtp == SmtpOutcome::inconclusive && v.network.catch_all != true &&
+         !domain_dead(v.network);
+}
+
+// The highest score the verdict may have whatever the deductions say.
+int score_cap(const Verification& v, const Weights& w) {
+  int cap = 100;
+  // Never 'valid' on no answer.
+  if (dns_unanswered(v) || smtp_unanswered(v)) cap = std::min(cap, w.valid_threshold - 1);
+  if (v.address.address_literal) {
+    cap = std::min(cap, w.valid_threshold - 1);
+    if (v.literal_off_limits) cap = std::min(cap, w.caution_threshold - 1);
+  }
+  return std::max(cap, 0);
+}
+
+// A mailbox the server confirmed (250, domain not catch-all) exists: how its
+// name looks alone cannot push it below 'caution'.
+int confirmed_mailbox_floor(const Verification& v, const Weights& w,
+                            const std::vector<Deduction>& deductions) {
+  if (v.network.smtp != SmtpOutcome::exists || v.network.catch_all != false) return 0;
+  int without_heuristics = 100;
+  for (const Deduction& d : deductions)
+    if (!d.local_part_heuristic) without_heuristics -= d.points;
+  // The other findings (a trap name, a role) still count in full.
+  return std::min(w.caution_threshold, without_heuristics);
+}
+
 // Linear interpolation from `at_zero` (strength 0) to `at_one` (strength 1).
 int scaled(int at_zero, int at_one, double strength) {
   strength = std::clamp(strength, 0.0, 1.0);
@@ -121,17 +180,21 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
     out.push_back({"mailbox does not exist", w.mailbox_missing});
   if (v.role.tier == RoleTier::role)
     out.push_back({"role address (" + v.role.role_type + ")", w.role_address});
-  if (net.mx_found == false) out.push_back({"domain accepts no mail", w.no_mx});
+  if (const char* finding = dead_domain_finding(net)) out.push_back({finding, w.dead_domain});
+  if (dns_unanswered(v))
+    out.push_back({v.network.unfinished ? "network checks did not finish" : "no answer from DNS",
+                   w.no_answer});
   if (v.is_disposable) out.push_back({"disposable domain", w.disposable});
   if (v.gibberish.is_gibberish) {
     const bool pattern = v.gibberish.pattern == "keyboard_sequence" ||
                          v.gibberish.pattern == "repeated_chars";
     // The less natural the local part, the closer to the maximum.
     const double strength = pattern ? 1.0 : 1.0 - v.gibberish.score / 50.0;
-    out.push_back({"gibberish local part", scaled(w.gibberish_min, w.gibberish_max, strength)});
+    out.push_back(
+        {"gibberish local part", scaled(w.gibberish_min, w.gibberish_max, strength), true});
   }
   // A catch-all answer is an answer: it costs by the catch-all rule below.
-  if (net.smtp == SmtpOutcome::inconclusive && net.catch_all != true) {
+  if (smtp_unanswered(v)) {
     out.push_back({"mail server gave no answer", w.smtp_inconclusive});
     if (net.implicit_mx)
       out.push_back({"no MX record (implicit MX only)", w.smtp_inconclusive_no_mx});
@@ -142,14 +205,19 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
     out.push_back({"free provider with 3+ dots", w.free_excessive_dots});
   if (v.abuse.is_toxic || net.dnsbl_listed) out.push_back({"domain known for abuse", w.toxic});
   if (v.abuse.garbled_identifier)
-    out.push_back({"machine-made identifier", w.garbled_identifier});
+    out.push_back({"machine-made identifier", w.garbled_identifier, true});
   if (v.trap.is_potential_trap)
     out.push_back({"spam-trap pattern (" + v.trap.trap_type + ")", w.spam_trap});
   if (v.abuse.suspicious_severity > 0 && !v.abuse.abuse_type.empty() &&
       v.abuse.abuse_type != "abuse_domain") {
+    // Keyboard walks and machine-made names are how the name looks; a test
+    // account is what it is called (like a trap), and stays a full finding.
+    const bool heuristic = v.abuse.abuse_type == "keyboard_walk" ||
+                           v.abuse.abuse_type == "bot_generated";
     out.push_back({"suspicious local part (" + v.abuse.abuse_type + ")",
                    scaled(w.suspicious_min, w.suspicious_max,
-                          (v.abuse.suspicious_severity - 1) / 2.0)});
+                          (v.abuse.suspicious_severity - 1) / 2.0),
+                   heuristic});
   }
   if (net.domain_age_days && *net.domain_age_days <= 30)
     out.push_back({"domain registered " + std::to_string(*net.domain_age_days) + " days ago",
@@ -179,6 +247,11 @@ void collect_warnings(Verification& v) {
 VerificationLevel level_of(const Verification& v) {
   if (v.offline) return VerificationLevel::estimated;
   if (!v.address.valid) return VerificationLevel::confirmed;  // syntax is certain
+  if (domain_dead(v.network)) {
+    const DeadDomain dead = v.network.dead_domain;
+    return dead == DeadDomain::none || dead_domain_from_dns(dead) ? VerificationLevel::confirmed
+                                                                  : VerificationLevel::inferred;
+  }
   if (v.network.catch_all == true) return VerificationLevel::inferred;
   if (v.network.smtp == SmtpOutcome::exists || v.network.smtp == SmtpOutcome::does_not_exist)
     return VerificationLevel::confirmed;
@@ -195,7 +268,8 @@ void assess(Verification& v, const Weights& weights) {
     add_deductions(v, weights, result.deductions);
     int score = 100;
     for (const Deduction& d : result.deductions) score -= d.points;
-    result.score = std::clamp(score, 0, 100);
+    score = std::max(score, confirmed_mailbox_floor(v, weights, result.deductions));
+    result.score = std::clamp(score, 0, score_cap(v, weights));
   }
   result.verdict = verdict_for(result.score, weights);
   v.assessment = std::move(result);

@@ -13,7 +13,8 @@ namespace mailsentry {
 struct Weights {
   int mailbox_missing = 75;
   int role_address = 45;
-  int no_mx = 40;
+  int dead_domain = 100;
+  int no_answer = 30;
   int disposable = 35;
   int gibberish_min = 35;
   int gibberish_max = 70;
@@ -54,6 +55,9 @@ Verdict verdict_for(int score, const Weights& weights);
 struct Deduction {
   std::string reason;
   int points = 0;  // 100 for a fail-fast finding
+  // How the local part looks (gibberish, machine-made, keyboard walk), not
+  // what a server said: a confirmed mailbox is not failed on these alone.
+  bool local_part_heuristic = false;
   std::string text() const;
 };
 

@@ -1,9 +1,28 @@
 #include "verification.hpp"
 
+#include <asio/ip/address.hpp>
+
+#include "address_policy.hpp"
 #include "disposable.hpp"
 #include "public_suffix.hpp"
 
 namespace mailsentry {
+
+namespace {
+
+// "[192.0.2.1]" or "[IPv6:2001:db8::1]": whether the IP is off limits to
+// mail (loopback, private, reserved); unparsable counts as off limits.
+bool literal_is_off_limits(std::string_view literal) {
+  if (literal.size() < 2 || literal.front() != '[' || literal.back() != ']') return true;
+  std::string_view inside = literal.substr(1, literal.size() - 2);
+  if (constexpr std::string_view tag = "IPv6:"; inside.substr(0, tag.size()) == tag)
+    inside.remove_prefix(tag.size());
+  std::error_code error;
+  const asio::ip::address ip = asio::ip::make_address(std::string(inside), error);
+  return error || !forbidden_reason(ip).empty();
+}
+
+}  // namespace
 
 std::string_view level_name(VerificationLevel level) {
   switch (level) {
@@ -24,6 +43,7 @@ Verification check_offline(std::string_view input, const Lists& lists) {
   const ParsedAddress& a = v.address;
   v.suffix_known = a.address_literal || public_suffix_known(a.domain);
   v.is_disposable = !a.address_literal && is_disposable_domain(a.domain, lists);
+  v.literal_off_limits = a.address_literal && literal_is_off_limits(a.domain);
   v.role = classify_role(a.local, lists);
   v.provider = classify_provider(a, lists, v.is_disposable);
   v.gibberish = assess_gibberish(a.local);

@@ -28,6 +28,8 @@ struct Verification {
   bool checks_ran = false;
   bool suffix_known = false;
   bool is_disposable = false;
+  // An address literal whose IP is loopback, private or reserved.
+  bool literal_off_limits = false;
   RoleResult role;
   ProviderResult provider;
   GibberishResult gibberish;

@@ -36,7 +36,7 @@ const char* const kCacheColumnNames[kCacheColumnCount] = {
     "smtp_code",    "smtp_message", "domain_created",
     "dnsbl_listed", "warnings",     "inconclusive",
     "checked_at",   "expires_at",   "reprobe_at",
-    "reprobes"};
+    "reprobes",     "dead_domain"};
 
 Oid checked_relation = InvalidOid;  // the cache table whose layout was checked
 
@@ -146,6 +146,8 @@ void decode(TupleTableSlot* slot, CacheEntry& out) {
     f.domain_age_days.set(today_unix_days() - created);
   }
   f.dnsbl_listed = !n[kCacheDnsblListed] && DatumGetBool(v[kCacheDnsblListed]);
+  if (!n[kCacheDeadDomain])
+    f.dead_domain = static_cast<std::uint8_t>(dead_domain_from_name(name_of(v[kCacheDeadDomain])));
   f.warning_count = take_text_array(v[kCacheWarnings], n[kCacheWarnings], f.warnings, kMaxWarnings);
   out.inconclusive = !n[kCacheInconclusive] && DatumGetBool(v[kCacheInconclusive]);
   out.checked_at = DatumGetTimestampTz(v[kCacheCheckedAt]);

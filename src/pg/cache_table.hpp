@@ -31,7 +31,8 @@ enum CacheColumn {
   kCacheExpiresAt,
   kCacheReprobeAt,
   kCacheReprobes,
-  kCacheColumnCount = kCacheReprobes
+  kCacheDeadDomain,  // added in 0.2
+  kCacheColumnCount = kCacheDeadDomain
 };
 
 struct CacheEntry {

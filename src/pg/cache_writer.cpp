@@ -10,6 +10,8 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+#include <algorithm>
+
 #include "fixed_text_datum.hpp"
 #include "settings.hpp"
 #include "text_encoding.hpp"
@@ -31,9 +33,9 @@ const char* const kCacheUpsert =
     "INSERT INTO mailsentry.cache AS c (address, domain, depth, mx_found, implicit_mx, "
     "  mx_records, mx_provider, smtp_outcome, smtp_skipped_by_policy, catch_all, greylisted, "
     "  mx_host, smtp_code, smtp_message, domain_created, dnsbl_listed, warnings, inconclusive, "
-    "  checked_at, expires_at, reprobe_at, reprobes) "
+    "  checked_at, expires_at, reprobe_at, reprobes, dead_domain) "
     "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-    "  $19, $20, $21, $22 "
+    "  $19, $20, $21, $22, $24 "
     "WHERE NOT $23 OR EXISTS (SELECT FROM mailsentry.cache WHERE address = $1 AND inconclusive) "
     "ON CONFLICT (address) DO UPDATE SET domain = EXCLUDED.domain, depth = EXCLUDED.depth, "
     "  mx_found = EXCLUDED.mx_found, implicit_mx = EXCLUDED.implicit_mx, "
@@ -45,13 +47,14 @@ const char* const kCacheUpsert =
     "  domain_created = EXCLUDED.domain_created, dnsbl_listed = EXCLUDED.dnsbl_listed, "
     "  warnings = EXCLUDED.warnings, inconclusive = EXCLUDED.inconclusive, "
     "  checked_at = EXCLUDED.checked_at, expires_at = EXCLUDED.expires_at, "
-    "  reprobe_at = EXCLUDED.reprobe_at, reprobes = EXCLUDED.reprobes "
+    "  reprobe_at = EXCLUDED.reprobe_at, reprobes = EXCLUDED.reprobes, "
+    "  dead_domain = EXCLUDED.dead_domain "
     "WHERE NOT $23 OR c.inconclusive";
 const Oid kCacheTypes[] = {TEXTOID,        TEXTOID,      TEXTOID, BOOLOID,        BOOLOID,
                            TEXTARRAYOID,   TEXTOID,      TEXTOID, BOOLOID,        BOOLOID,
                            BOOLOID,        TEXTOID,      INT4OID, TEXTOID,        DATEOID,
                            BOOLOID,        TEXTARRAYOID, BOOLOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-                           TIMESTAMPTZOID, INT4OID,      BOOLOID};
+                           TIMESTAMPTZOID, INT4OID,      BOOLOID, TEXTOID};
 constexpr int kCacheParams = sizeof kCacheTypes / sizeof kCacheTypes[0];
 
 // Only what is known overwrites: a typo lookup brings an MX answer and
@@ -126,6 +129,19 @@ Datum date_of_unix_days(std::int32_t days) {
   return DateADTGetDatum(days - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE));
 }
 
+// Dead domains get registered, and an inferred finding may pass: neither is
+// kept as long as an answer.
+std::int64_t cache_ttl_seconds(const CacheWrite& w) {
+  const std::int64_t full = settings.cache_ttl_s;
+  if (w.inconclusive) return settings.cache_ttl_inconclusive_s;
+  const auto dead = static_cast<DeadDomain>(w.facts.dead_domain);
+  if (dead == DeadDomain::refuses_smtp)
+    return std::min<std::int64_t>(full, settings.cache_ttl_inconclusive_s);
+  if (dead != DeadDomain::none || w.facts.mx_found == TriState::no)
+    return std::min<std::int64_t>(full, settings.cache_ttl_dead_domain_s);
+  return full;
+}
+
 void execute(SPIPlanPtr plan, Datum* values, char* nulls) {
   const int rc = SPI_execute_plan(plan, values, nulls, false, 0);
   if (rc != SPI_OK_INSERT && rc != SPI_OK_UPDATE)
@@ -167,9 +183,7 @@ void write_cache_entry(const CacheWrite& w) {
   values[16] = fixed_text_array(f.warnings, f.warning_count);
   values[17] = BoolGetDatum(w.inconclusive);
   values[18] = TimestampTzGetDatum(w.checked_at);
-  const std::int64_t ttl_s =
-      w.inconclusive ? settings.cache_ttl_inconclusive_s : settings.cache_ttl_s;
-  values[19] = TimestampTzGetDatum(w.checked_at + ttl_s * USECS_PER_SEC);
+  values[19] = TimestampTzGetDatum(w.checked_at + cache_ttl_seconds(w) * USECS_PER_SEC);
   // An inconclusive answer is asked again in the background, a few times.
   if (w.inconclusive && w.reprobes < settings.reprobe_attempts)
     values[20] = TimestampTzGetDatum(
@@ -178,6 +192,11 @@ void write_cache_entry(const CacheWrite& w) {
     nulls[20] = 'n';
   values[21] = Int32GetDatum(w.reprobes);
   values[22] = BoolGetDatum(w.is_reprobe);
+  const std::string_view dead = dead_domain_name(static_cast<DeadDomain>(f.dead_domain));
+  if (dead.empty())
+    nulls[23] = 'n';
+  else
+    values[23] = name_datum(dead);
   execute(prepared(cache_plan, kCacheUpsert, kCacheParams, kCacheTypes), values, nulls);
 }
 

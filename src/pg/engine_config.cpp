@@ -1,5 +1,6 @@
 #include "engine_config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "text_list.hpp"
@@ -49,15 +50,21 @@ NetworkEngineConfig make_engine_config(const Settings& s, const Lists& lists,
   age.whois_server = s.whois_server ? s.whois_server : "";
   age.timeout = std::chrono::milliseconds(s.rdap_timeout_ms);
   age.min_interval_per_registry = std::chrono::milliseconds(s.rdap_min_interval_ms);
+  age.registry_breaker_cooldown = std::chrono::milliseconds(s.registry_breaker_cooldown_ms);
   age.address_policy.allow_private_networks = s.allow_private_networks;
   age.verify_tls = s.rdap_verify_tls;
 
   NetworkOptions& network = config.network;
   network.domain_age = s.domain_age;
+  // A grace longer than one registry request would only hold verdicts back.
+  network.domain_age_grace =
+      std::chrono::milliseconds(std::min(s.domain_age_grace_ms, s.rdap_timeout_ms));
   network.dnsbl_zones = split_list(s.dnsbl_zones ? s.dnsbl_zones : "");
   for (auto& [pattern, provider] : patterns_of(lists.anti_probe_mx))
     network.anti_probe_patterns.push_back(pattern);
   network.mx_provider_patterns = patterns_of(lists.mx_providers);
+
+  config.canary.domains = split_list(s.dns_canary_domains ? s.dns_canary_domains : "");
   return config;
 }
 

@@ -53,6 +53,7 @@ NetworkRequest request_from_pod(const NetworkRequestPod& pod) {
 
 void facts_to_pod(const NetworkFacts& facts, NetworkFactsPod& pod) {
   pod.mx_found = facts.mx_found ? (*facts.mx_found ? TriState::yes : TriState::no) : TriState::null;
+  pod.dead_domain = static_cast<std::uint8_t>(facts.dead_domain);
   pod.implicit_mx = facts.implicit_mx;
   pod.mx_record_count =
       static_cast<std::uint32_t>(std::min<std::size_t>(facts.mx_records.size(), kMaxMxRecords));
@@ -69,6 +70,8 @@ void facts_to_pod(const NetworkFacts& facts, NetworkFactsPod& pod) {
   from_optional(facts.domain_created_days, pod.domain_created_days);
   from_optional(facts.domain_age_days, pod.domain_age_days);
   pod.dnsbl_listed = facts.dnsbl_listed;
+  pod.domain_age_pending = facts.domain_age_pending;
+  pod.unfinished = facts.unfinished;
   pod.warning_count =
       static_cast<std::uint32_t>(std::min<std::size_t>(facts.warnings.size(), kMaxWarnings));
   for (std::uint32_t i = 0; i < pod.warning_count; ++i) pod.warnings[i].assign(facts.warnings[i]);
@@ -77,6 +80,9 @@ void facts_to_pod(const NetworkFacts& facts, NetworkFactsPod& pod) {
 NetworkFacts facts_from_pod(const NetworkFactsPod& pod) {
   NetworkFacts facts;
   if (pod.mx_found != TriState::null) facts.mx_found = pod.mx_found == TriState::yes;
+  facts.dead_domain = pod.dead_domain <= static_cast<std::uint8_t>(DeadDomain::refuses_smtp)
+                          ? static_cast<DeadDomain>(pod.dead_domain)
+                          : DeadDomain::none;
   facts.implicit_mx = pod.implicit_mx;
   for (std::uint32_t i = 0; i < std::min<std::uint32_t>(pod.mx_record_count, kMaxMxRecords); ++i)
     facts.mx_records.push_back(to_string(pod.mx_records[i]));
@@ -91,6 +97,8 @@ NetworkFacts facts_from_pod(const NetworkFactsPod& pod) {
   facts.domain_created_days = to_optional(pod.domain_created_days);
   facts.domain_age_days = to_optional(pod.domain_age_days);
   facts.dnsbl_listed = pod.dnsbl_listed;
+  facts.domain_age_pending = pod.domain_age_pending;
+  facts.unfinished = pod.unfinished;
   for (std::uint32_t i = 0; i < std::min<std::uint32_t>(pod.warning_count, kMaxWarnings); ++i)
     facts.warnings.push_back(to_string(pod.warnings[i]));
   return facts;

@@ -28,6 +28,7 @@ struct NetworkRequestPod {
 
 struct NetworkFactsPod {
   TriState mx_found;
+  std::uint8_t dead_domain;  // DeadDomain
   bool implicit_mx;
   std::uint32_t mx_record_count;
   FixedText<256> mx_records[kMaxMxRecords];
@@ -42,6 +43,8 @@ struct NetworkFactsPod {
   NullableInt domain_created_days;
   NullableInt domain_age_days;
   bool dnsbl_listed;
+  bool domain_age_pending;
+  bool unfinished;  // the worker answered without facts (see NetworkFacts)
   std::uint32_t warning_count;
   FixedText<200> warnings[kMaxWarnings];
 };

@@ -58,16 +58,42 @@ struct MxStatsPod {
   bool breaker_open;
 };
 
+// What the worker sees of its surroundings, published with the MX figures
+// (mailsentry.stats, mailsentry.registry_stats).
+enum class ResolverView : std::int8_t { unknown, sees_internet, blind };
+struct WorkerHealthPod {
+  bool outbound_smtp_blocked;
+  uint64 outbound_smtp_blocked_episodes;
+  ResolverView resolver;
+  uint64 resolver_blind_episodes;
+  int32 registry_breakers_open;
+  uint64 late_domain_ages;
+};
+
+constexpr int kMaxRegistryStats = 32;
+struct RegistryStatsPod {
+  FixedText<256> server;
+  bool whois;  // else RDAP
+  uint64 lookups;
+  uint64 failures;
+  bool breaker_open;
+  TimestampTz open_until;
+  uint64 breaker_openings;
+};
+
 struct SharedQueue {
   pg_atomic_uint32 worker_pid;        // 0 while no worker runs
   pg_atomic_uint64 worker_starts;
   PGPROC* worker;                      // valid while worker_pid != 0
   pg_atomic_uint32 next_ticket;
   QueueStats stats;
-  slock_t mx_stats_lock;  // guards the three fields below (a copy, nothing else)
+  slock_t mx_stats_lock;  // guards the published figures below (copies, nothing else)
   int mx_stats_count;
   TimestampTz mx_stats_at;
   MxStatsPod mx_stats[kMaxMxStats];
+  WorkerHealthPod health;
+  int registry_stats_count;
+  RegistryStatsPod registry_stats[kMaxRegistryStats];
   int slot_count;
   RequestSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };

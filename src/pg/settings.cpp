@@ -171,13 +171,22 @@ void define_settings() {
                 "IANA RDAP bootstrap file (dns.json); empty: the one shipped with mailsentry.",
                 &s.rdap_bootstrap_file, "", PGC_SIGHUP);
   define_string("mailsentry.whois_server",
-                "WHOIS server host[:port] for TLDs without RDAP; empty: no WHOIS.",
+                "WHOIS server host[:port], asked for TLDs without RDAP and when RDAP fails; "
+                "empty: the server IANA's WHOIS refers to.",
                 &s.whois_server, "", PGC_SIGHUP);
   define_int("mailsentry.rdap_timeout", "Timeout of one RDAP or WHOIS request.",
              &s.rdap_timeout_ms, 3000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS);
   define_int("mailsentry.rdap_min_interval",
              "Least time between two requests to one RDAP or WHOIS server (rate limit).",
              &s.rdap_min_interval_ms, 500, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS);
+  define_int("mailsentry.domain_age_grace",
+             "How long a verdict whose other checks are done waits for a registration date "
+             "being looked up (at most mailsentry.rdap_timeout; depth extended waits in full).",
+             &s.domain_age_grace_ms, 300, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS);
+  define_int("mailsentry.registry_breaker_cooldown",
+             "How long domain age lookups at an RDAP or WHOIS server that keeps failing fail "
+             "fast (and fall back) before one is let through again; 0: no breaker.",
+             &s.registry_breaker_cooldown_ms, 60000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS);
   define_bool("mailsentry.rdap_verify_tls", "Verifies RDAP servers' certificates.",
               &s.rdap_verify_tls, true, PGC_SIGHUP);
   define_string("mailsentry.dnsbl_zones",
@@ -188,6 +197,14 @@ void define_settings() {
   define_int("mailsentry.cache_ttl_inconclusive",
              "How long an inconclusive verdict (no definitive answer) stays in the cache.",
              &s.cache_ttl_inconclusive_s, 3600, 0, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S);
+  define_int("mailsentry.cache_ttl_dead_domain",
+             "How long a verdict on a dead domain (NXDOMAIN, null MX, no mail server address) "
+             "stays in the cache (at most mailsentry.cache_ttl): domains get registered.",
+             &s.cache_ttl_dead_domain_s, 86400, 0, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S);
+  define_string("mailsentry.dns_canary_domains",
+                "Domains whose MX the worker looks up to know that its resolver sees the "
+                "Internet before NXDOMAIN may prove a domain dead; empty: no check.",
+                &s.dns_canary_domains, "gmail.com, outlook.com, yahoo.com", PGC_SIGHUP);
   define_int("mailsentry.reprobe_delay",
              "The worker asks again this long after an inconclusive answer (greylisting).",
              &s.reprobe_delay_s, 300, 1, 86400, PGC_SIGHUP, GUC_UNIT_S);

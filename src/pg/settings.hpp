@@ -32,10 +32,14 @@ struct Settings {
   char* whois_server;
   int rdap_timeout_ms;
   int rdap_min_interval_ms;
+  int domain_age_grace_ms;
+  int registry_breaker_cooldown_ms;
   bool rdap_verify_tls;
   char* dnsbl_zones;
   int cache_ttl_s;
   int cache_ttl_inconclusive_s;
+  int cache_ttl_dead_domain_s;
+  char* dns_canary_domains;
   int reprobe_delay_s;
   int reprobe_attempts;
   int job_concurrency;

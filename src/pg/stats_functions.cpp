@@ -14,6 +14,7 @@ extern "C" {
 extern "C" {
 PG_FUNCTION_INFO_V1(mailsentry_stats);
 PG_FUNCTION_INFO_V1(mailsentry_mx_stats);
+PG_FUNCTION_INFO_V1(mailsentry_registry_stats);
 }
 
 using namespace mailsentry::pg;
@@ -49,8 +50,9 @@ extern "C" Datum mailsentry_stats(PG_FUNCTION_ARGS) {
     return Int64GetDatum(static_cast<int64>(pg_atomic_read_u64(&value)));
   };
 
-  Datum values[13];
-  bool nulls[13] = {false};
+  constexpr int kColumns = 19;
+  Datum values[kColumns];
+  bool nulls[kColumns] = {false};
   values[0] = CStringGetTextDatum(state);
   values[1] = Int32GetDatum(static_cast<int32>(worker_pid));
   nulls[1] = worker_pid == 0;
@@ -68,8 +70,22 @@ extern "C" Datum mailsentry_stats(PG_FUNCTION_ARGS) {
   int64 sessions = 0;
   for (int i = 0; i < shared_queue->mx_stats_count; ++i)
     sessions += shared_queue->mx_stats[i].sessions_open;
+  const WorkerHealthPod health = shared_queue->health;
   SpinLockRelease(&shared_queue->mx_stats_lock);
   values[12] = Int64GetDatum(sessions);
+  values[13] = CStringGetTextDatum(health.outbound_smtp_blocked ? "blocked" : "ok");
+  values[14] = Int64GetDatum(static_cast<int64>(health.outbound_smtp_blocked_episodes));
+  values[15] = CStringGetTextDatum(health.resolver == ResolverView::sees_internet ? "sees_internet"
+                                   : health.resolver == ResolverView::blind
+                                       ? "cannot_see_internet"
+                                       : "unknown");
+  values[16] = Int64GetDatum(static_cast<int64>(health.resolver_blind_episodes));
+  values[17] = Int32GetDatum(health.registry_breakers_open);
+  values[18] = Int64GetDatum(static_cast<int64>(health.late_domain_ages));
+  // Before ALTER EXTENSION UPDATE the catalog still declares 0.1's columns.
+  if (desc->natts > kColumns)
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("mailsentry: stats() declares more columns than this library knows")));
   PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
@@ -95,6 +111,36 @@ extern "C" Datum mailsentry_mx_stats(PG_FUNCTION_ARGS) {
     values[4] = Int64GetDatum(static_cast<int64>(mx.timeouts));
     values[5] = Int64GetDatum(static_cast<int64>(mx.errors));
     values[6] = BoolGetDatum(mx.breaker_open);
+    values[7] = TimestampTzGetDatum(at);
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  return (Datum)0;
+}
+
+extern "C" Datum mailsentry_registry_stats(PG_FUNCTION_ARGS) {
+  require_shared_queue();
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  // Copy under the spinlock, build rows after it (no allocation while held).
+  RegistryStatsPod* copy =
+      static_cast<RegistryStatsPod*>(palloc(sizeof(RegistryStatsPod) * kMaxRegistryStats));
+  SpinLockAcquire(&shared_queue->mx_stats_lock);
+  const int count = shared_queue->registry_stats_count;
+  const TimestampTz at = shared_queue->mx_stats_at;
+  memcpy(copy, shared_queue->registry_stats, sizeof(RegistryStatsPod) * count);
+  SpinLockRelease(&shared_queue->mx_stats_lock);
+  for (int i = 0; i < count; ++i) {
+    const RegistryStatsPod& registry = copy[i];
+    Datum values[8];
+    bool nulls[8] = {false};
+    values[0] = PointerGetDatum(utf8_to_text(registry.server.bytes, registry.server.size));
+    values[1] = CStringGetTextDatum(registry.whois ? "whois" : "rdap");
+    values[2] = Int64GetDatum(static_cast<int64>(registry.lookups));
+    values[3] = Int64GetDatum(static_cast<int64>(registry.failures));
+    values[4] = BoolGetDatum(registry.breaker_open);
+    values[5] = TimestampTzGetDatum(registry.open_until);
+    nulls[5] = !registry.breaker_open;
+    values[6] = Int64GetDatum(static_cast<int64>(registry.breaker_openings));
     values[7] = TimestampTzGetDatum(at);
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
   }

@@ -38,6 +38,7 @@ void finish_verification(Verification& v, std::optional<NetworkFacts> facts,
     apply_network_facts(v, std::move(*facts));
   } else if (!missing_reason.empty()) {
     NetworkFacts none;
+    none.unfinished = true;
     none.warnings.emplace_back(missing_reason);
     apply_network_facts(v, std::move(none));
   }
@@ -45,6 +46,7 @@ void finish_verification(Verification& v, std::optional<NetworkFacts> facts,
 }
 
 bool facts_inconclusive(const NetworkFacts& facts) {
+  if (facts.dead_domain != DeadDomain::none) return false;  // a finding, with its own TTL
   if (!facts.mx_found.has_value()) return true;
   return facts.smtp == SmtpOutcome::inconclusive && !facts.catch_all.value_or(false) &&
          !facts.smtp_skipped_by_policy;

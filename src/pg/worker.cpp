@@ -20,6 +20,8 @@ extern "C" {
 }
 
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cache_maintenance.hpp"
@@ -80,6 +82,13 @@ void run_upkeep() {
   if (due(health_checked_at, 1000)) save_mx_health(due(health_saved_at, 10000));
 }
 MxStatsPod mx_stats_copy[kMaxMxStats];
+WorkerHealthPod health_copy;
+RegistryStatsPod registry_stats_copy[kMaxRegistryStats];
+int registry_stats_count = 0;
+// What has been logged already: one line per episode or breaker opening.
+WorkerHealthPod health_logged;
+std::unordered_map<std::string, std::uint64_t> registry_openings_seen;
+char registry_opened_name[256];  // the registries whose breaker opened since the last look
 
 void stop_engine(int, Datum) {
   worker_detach();
@@ -130,6 +139,9 @@ void take_new_requests() {
       pg_atomic_fetch_add_u64(&shared_queue->stats.errors, 1);
       memset(&slot.answer, 0, sizeof slot.answer);
       slot.answer.mx_found = TriState::null;
+      slot.answer.unfinished = true;
+      slot.answer.warning_count = 1;
+      slot.answer.warnings[0].assign("the worker could not take the request");
       uint32 taken = kSlotTaken;
       if (pg_atomic_compare_exchange_u32(&slot.state, &taken, kSlotDone)) wake_requester(slot);
       ereport(WARNING, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
@@ -138,30 +150,112 @@ void take_new_requests() {
   }
 }
 
-// Copies the engine's per-MX figures to shared memory for mailsentry.mx_stats.
-void publish_mx_stats() {
-  int count = 0;
-  const GuardResult result = run_guarded("collecting statistics", [&] {
-    const NetworkEngine::Stats stats = engine->stats();
-    for (const auto& mx : stats.mx) {
-      if (count == kMaxMxStats) break;
-      MxStatsPod& pod = mx_stats_copy[count++];
-      pod.host.assign(mx.host);
-      pod.sessions_open = mx.sessions_open;
-      pod.queued = mx.queued;
-      pod.probes = mx.probes;
-      pod.timeouts = mx.timeouts;
-      pod.errors = mx.errors;
-      pod.breaker_open = mx.breaker_open;
+TimestampTz to_timestamptz(std::chrono::system_clock::time_point at) {
+  const auto unix_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+  return static_cast<TimestampTz>(unix_us) -
+         (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * static_cast<TimestampTz>(USECS_PER_DAY);
+}
+
+// C++ side: the engine's figures as plain data.
+void copy_engine_stats(int& mx_count) {
+  const NetworkEngine::Stats stats = engine->stats();
+  for (const auto& mx : stats.mx) {
+    if (mx_count == kMaxMxStats) break;
+    MxStatsPod& pod = mx_stats_copy[mx_count++];
+    pod.host.assign(mx.host);
+    pod.sessions_open = mx.sessions_open;
+    pod.queued = mx.queued;
+    pod.probes = mx.probes;
+    pod.timeouts = mx.timeouts;
+    pod.errors = mx.errors;
+    pod.breaker_open = mx.breaker_open;
+  }
+  health_copy.outbound_smtp_blocked = stats.outbound.blocked;
+  health_copy.outbound_smtp_blocked_episodes = stats.outbound.episodes;
+  health_copy.resolver = !stats.resolver.known          ? ResolverView::unknown
+                         : stats.resolver.sees_internet ? ResolverView::sees_internet
+                                                        : ResolverView::blind;
+  health_copy.resolver_blind_episodes = stats.resolver.episodes;
+  health_copy.late_domain_ages = stats.late_domain_ages;
+  health_copy.registry_breakers_open = 0;
+  registry_stats_count = 0;
+  std::string opened;
+  for (const RegistryStats& registry : stats.registries) {
+    std::uint64_t& seen = registry_openings_seen[registry.protocol + " " + registry.name];
+    if (registry.breaker_openings > seen) {
+      if (!opened.empty()) opened += ", ";
+      opened += registry.protocol + " " + registry.name;
     }
-  });
+    seen = registry.breaker_openings;
+    if (registry.breaker_open) ++health_copy.registry_breakers_open;
+    if (registry_stats_count == kMaxRegistryStats) continue;
+    RegistryStatsPod& pod = registry_stats_copy[registry_stats_count++];
+    pod.server.assign(registry.name);
+    pod.whois = registry.protocol == "whois";
+    pod.lookups = registry.lookups;
+    pod.failures = registry.failures;
+    pod.breaker_open = registry.breaker_open;
+    pod.open_until = to_timestamptz(registry.open_until);
+    pod.breaker_openings = registry.breaker_openings;
+  }
+  snprintf(registry_opened_name, sizeof registry_opened_name, "%s", opened.c_str());
+}
+
+// One WARNING when an episode starts (the counters only grow while the
+// worker runs), so an operator sees each without a flood.
+void log_new_episodes() {
+  if (health_copy.outbound_smtp_blocked_episodes > health_logged.outbound_smtp_blocked_episodes)
+    ereport(WARNING,
+            (errcode(ERRCODE_CONNECTION_FAILURE),
+             errmsg("mailsentry worker: outbound SMTP (port 25) seems blocked from this server"),
+             errdetail("Connections to three different mail servers in a row failed within a "
+                       "minute; verdicts stay inconclusive until a connection succeeds."),
+             errhint("Ask the hosting provider to open outbound port 25, or relay the probes "
+                     "through a host that may use it.")));
+  if (health_copy.resolver_blind_episodes > health_logged.resolver_blind_episodes)
+    ereport(WARNING,
+            (errcode(ERRCODE_CONNECTION_FAILURE),
+             errmsg("mailsentry worker: the DNS resolver cannot see the Internet"),
+             errdetail("The canary lookups (mailsentry.dns_canary_domains) found no mail "
+                       "servers; NXDOMAIN answers are not taken as dead domains meanwhile."),
+             errhint("Check mailsentry.dns_servers.")));
+  if (registry_opened_name[0] != '\0')
+    ereport(LOG, (errcode(ERRCODE_CONNECTION_FAILURE),
+                  errmsg("mailsentry worker: registry server %s keeps failing; domain age "
+                         "lookups there fail fast for mailsentry.registry_breaker_cooldown",
+                         registry_opened_name)));
+  health_logged = health_copy;
+}
+
+// Copies the engine's figures to shared memory for mailsentry.stats,
+// mx_stats and registry_stats.
+void publish_stats() {
+  int count = 0;
+  const GuardResult result = run_guarded("collecting statistics", [&] { copy_engine_stats(count); });
   if (result.failed) return;
   SpinLockAcquire(&shared_queue->mx_stats_lock);
   memcpy(shared_queue->mx_stats, mx_stats_copy, sizeof(MxStatsPod) * count);
   shared_queue->mx_stats_count = count;
+  shared_queue->health = health_copy;
+  memcpy(shared_queue->registry_stats, registry_stats_copy,
+         sizeof(RegistryStatsPod) * registry_stats_count);
+  shared_queue->registry_stats_count = registry_stats_count;
   shared_queue->mx_stats_at = GetCurrentTimestamp();
   SpinLockRelease(&shared_queue->mx_stats_lock);
+  log_new_episodes();
   stats_published_at = GetCurrentTimestamp();
+}
+
+// Hardened MTAs refuse "localhost" in EHLO: probes would all look refused.
+void warn_about_settings() {
+  if (settings.helo_name == nullptr || pg_strcasecmp(settings.helo_name, "localhost") == 0)
+    ereport(WARNING,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("mailsentry worker: mailsentry.helo_name is \"localhost\""),
+             errdetail("Many mail servers refuse EHLO localhost, so their answers would be "
+                       "refusals, not verdicts."),
+             errhint("Set mailsentry.helo_name to this server's public host name.")));
 }
 
 // While switched off the worker holds no database connection, so the
@@ -214,6 +308,7 @@ void mailsentry_worker_main(Datum) {
   refresh_user_config();
   start_or_reconfigure_engine();
   ereport(LOG, (errmsg("mailsentry worker started in database \"%s\"", settings.database)));
+  warn_about_settings();
 
   for (;;) {
     (void)WaitLatchOrSocket(MyLatch,
@@ -241,6 +336,6 @@ void mailsentry_worker_main(Datum) {
     handle_completions();
     run_upkeep();
     if (TimestampDifferenceExceeds(stats_published_at, GetCurrentTimestamp(), 1000))
-      publish_mx_stats();
+      publish_stats();
   }
 }

@@ -15,6 +15,7 @@ extern "C" {
 #include "cache_writer.hpp"
 #include "guard.hpp"
 #include "job_runner.hpp"
+#include "late_domain_ages.hpp"
 #include "request_queue.hpp"
 #include "settings.hpp"
 #include "verification_steps.hpp"
@@ -68,6 +69,8 @@ void write_all() {
     if (write.with_domain_facts) write_domain_facts(write);
   }
   write_job_progress();
+  // After the verdicts: a date may concern rows written just now.
+  write_late_domain_ages();
 }
 
 // Answers the backends whose requests finished (as before the cache existed).
@@ -88,8 +91,12 @@ void deliver_to_slots() {
       facts_to_pod(facts, slot.answer);
     });
     if (converted.failed) {
+      // Still an answer that says why it is empty (never a silent all-NULL).
       memset(&slot.answer, 0, sizeof slot.answer);
       slot.answer.mx_found = TriState::null;
+      slot.answer.unfinished = true;
+      slot.answer.warning_count = 1;
+      slot.answer.warnings[0].assign("the worker could not store its answer");
     }
     pg_atomic_fetch_add_u64(&shared_queue->stats.completed, 1);
     // The exchange is a full barrier: the answer is visible before the state.
@@ -109,14 +116,16 @@ void handle_completions() {
   raise_if_failed(run_guarded("collecting answers", [now] {
     completions = worker_engine()->take_completions();
     if (!completions.empty()) prepare_writes(now);
+    collect_late_domain_ages(worker_engine()->take_late_domain_ages());
   }), "mailsentry worker");
-  if (completions.empty()) return;
+  if (completions.empty() && !late_domain_ages_pending()) return;
   // The dialogue is logged by this thread: the I/O thread never calls PostgreSQL.
   for (const auto& [tag, facts] : completions)
     for (const std::string& line : facts.smtp_transcript)
       ereport(LOG, (errmsg("mailsentry smtp %s: %s", facts.mx_host.c_str(), line.c_str())));
   // On a standby nothing is written: verdicts are computed, not cached.
-  if (!RecoveryInProgress() && (!writes.empty() || job_progress_pending())) {
+  if (!RecoveryInProgress() &&
+      (!writes.empty() || job_progress_pending() || late_domain_ages_pending())) {
     if (!run_in_transaction("storing verdicts", write_all))
       (void)run_guarded("storing verdicts", [] { writes.clear(); });
   }
@@ -124,6 +133,7 @@ void handle_completions() {
   (void)run_guarded("collecting answers", [] {
     completions.clear();
     writes.clear();
+    clear_late_domain_ages();
   });
 }
 

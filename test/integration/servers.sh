@@ -24,6 +24,7 @@ MARKER=.mailsentry-it  # only a directory holding this file is ever wiped
 START_TIMEOUT=15       # seconds each server gets to answer
 
 DNS_IP=127.0.0.53
+BLIND_DNS_IP=127.0.0.55  # a resolver that cannot see the Internet: NXDOMAIN for every name
 POSTFIX_IP=127.0.0.25
 RDAP_IP=127.0.0.44
 REFUSED_IP=127.0.0.29  # nothing may listen here (dead/refused MX)
@@ -116,6 +117,7 @@ readiness_checks() {
   # nothing forwarded).
   echo "dnsmasq dns postfix-mail.net MX --server $DNS_IP --answer '10 mx.postfix-mail.net'"
   echo "dnsmasq dns unknown.net A --server $DNS_IP --rcode NXDOMAIN"
+  echo "blinddns dns gmail.com MX --server $BLIND_DNS_IP --rcode NXDOMAIN"
   echo "rdap http http://$RDAP_IP/domain/old-mail.net --contains 2001-05-01"
   # Postfix: a mailbox (250), an unknown user (550 5.1.1), a mailbox of the
   # implicit-MX domain; each RCPT within 1 s (a few ms when no DNS is tried).
@@ -155,6 +157,14 @@ start_dns() {
     --pid-file= --user=root --log-facility="$STATE/dnsmasq.log"
 }
 
+# The resolver of a server without Internet access (or a split-horizon one):
+# NXDOMAIN for every name, also the canary domains. No answer is forwarded.
+start_blind_dns() {
+  spawn blinddns "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+    --bind-interfaces --listen-address="$BLIND_DNS_IP" --port=53 --address=/#/ \
+    --cache-size=0 --pid-file= --user=root --log-facility="$STATE/blinddns.log"
+}
+
 # ---- RDAP: HTTP on 127.0.0.44:80 ----------------------------------------------
 
 rdap_body() {  # <domain> <registration date>
@@ -170,7 +180,9 @@ write_rdap_files() {
 {"rdap": {
   "young-mail.net": {"status": 200, "body": $(rdap_body young-mail.net "$young")},
   "old-mail.net": {"status": 200, "body": $(rdap_body old-mail.net 2001-05-01)},
-  "slow-mail.net": {"status": 200, "delay_ms": 3000, "body": $(rdap_body slow-mail.net 2012-03-01)}
+  "slow-mail.net": {"status": 200, "delay_ms": 3000, "body": $(rdap_body slow-mail.net 2012-03-01)},
+  "lateage-mail.net": {"status": 200, "delay_ms": 1500, "body": $(rdap_body lateage-mail.net "$young")},
+  "latejob-mail.net": {"status": 200, "delay_ms": 1500, "body": $(rdap_body latejob-mail.net "$young")}
 }}
 EOF
   # Bootstrap file (IANA dns.json format): every test TLD goes to the responder.
@@ -184,7 +196,8 @@ EOF
 # A blocklist zone that answers slowly, for the "checks run concurrently" test.
 start_slow_dns() {
   spawn slowdns "$PYTHON" "$HERE/slow_dns.py" --host 127.0.0.54 --port 53 \
-    --slow-name slow-mail.net.slowbl.blocklist-test.org --delay-ms 3000 --log "$STATE/slowdns.jsonl"
+    --slow-name slow-mail.net.slowbl.blocklist-test.org --delay-ms 3000 \
+    --servfail-zone servfail-mail.net --silent-zone silent-mail.net --log "$STATE/slowdns.jsonl"
 }
 
 start_rdap() {
@@ -268,6 +281,7 @@ cmd_start() {
   local postfix_job=$!
   start_slow_dns
   start_dns
+  start_blind_dns
   start_rdap
   start_scripted
   wait "$postfix_job" || fail "postfix did not start (see above); all servers are stopped again"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""A DNS blocklist that answers slowly (loopback only, stdlib only).
+"""A DNS server that answers slowly, badly or not at all (loopback only,
+stdlib only).
 
-dnsmasq forwards the zone given with --zone here. A query for --slow-name
-is answered after --delay-ms with A 127.0.0.2 (listed); every other name is
-NXDOMAIN at once. Each query is logged as a JSON line to --log.
+dnsmasq forwards some zones here. A query for --slow-name is answered after
+--delay-ms with A 127.0.0.2 (listed); a name at or below a --servfail-zone
+gets SERVFAIL, one at or below a --silent-zone no answer at all; every other
+name is NXDOMAIN at once. Each query is logged as a JSON line to --log.
 
   slow_dns.py --host 127.0.0.54 --port 53 --zone slowbl.blocklist-test.org \
               --slow-name slow-mail.net.slowbl.blocklist-test.org --delay-ms 3000 --log q.jsonl
@@ -26,10 +28,11 @@ def question_name(packet):
     return ".".join(labels).lower(), i + 5  # end of QNAME + QTYPE + QCLASS
 
 
-def answer(packet, listed):
+def answer(packet, listed, rcode=3):
     name, question_end = question_name(packet)
     query_id = packet[:2]
-    flags = 0x8580 if listed else 0x8583  # response, authoritative, RD|RA; rcode 0 or NXDOMAIN
+    # response, authoritative, RD|RA; rcode 0 when listed, else NXDOMAIN (3) or SERVFAIL (2)
+    flags = 0x8580 if listed else 0x8580 | rcode
     counts = struct.pack(">HHHH", 1, 1 if listed else 0, 0, 0)
     response = query_id + struct.pack(">H", flags) + counts + packet[12:question_end]
     if listed:
@@ -43,8 +46,14 @@ def main():
     parser.add_argument("--port", type=int, default=53)
     parser.add_argument("--slow-name", required=True)
     parser.add_argument("--delay-ms", type=int, default=3000)
+    parser.add_argument("--servfail-zone", action="append", default=[])
+    parser.add_argument("--silent-zone", action="append", default=[])
     parser.add_argument("--log", required=True)
     args = parser.parse_args()
+
+    def under(name, zones):
+        return any(name == z.lower() or name.endswith("." + z.lower()) for z in zones)
+
     if not args.host.startswith("127."):
         raise SystemExit("slow_dns.py listens on loopback addresses only")
     log_lock = threading.Lock()
@@ -58,6 +67,11 @@ def main():
             with log_lock:
                 log.write(json.dumps({"t": time.monotonic(), "name": name}) + "\n")
                 log.flush()
+            if under(name, args.silent_zone):
+                return
+            if under(name, args.servfail_zone):
+                sock.sendto(answer(packet, False, rcode=2)[1], self.client_address)
+                return
             if slow:
                 time.sleep(args.delay_ms / 1000)
             sock.sendto(answer(packet, slow)[1], self.client_address)

@@ -36,6 +36,7 @@ std::vector<std::string> zone_records() {
       "--host-record=mx.restore.test,127.0.0.2",
       "--mx-host=known.restore.test,mx.restore.test,10",
       "--mx-host=other.restore.test,mx.restore.test,10",
+      "--mx-host=noaddr.restore.test,gone.restore.test,10",  // the MX host has no address
       "--host-record=rdap.restore.test,127.0.0.1",
   };
 }
@@ -319,6 +320,104 @@ TEST_F(NetworkEngineRestoreAge, RestoredDomainAgeAsksNoRegistry) {
   const NetworkFacts expired = harness.verify(3, request_for("a@stale.tls", Depth::quick));
   EXPECT_EQ(expired.domain_created_days, k2005_06_20) << warnings_of(expired);
   EXPECT_EQ(rdap_requests_for("stale.tls"), 1u);
+}
+
+// ------------------------------------------ domain age never holds back ---
+
+class NetworkEngineDomainAge : public NetworkEngineRestoreAge {
+ protected:
+  nlohmann::json fixtures() const override {
+    nlohmann::json quick = rdap_domain("2001-01-01T00:00:00Z");
+    quick["delay_ms"] = 50;
+    nlohmann::json slow = rdap_domain("2003-03-03T00:00:00Z");
+    slow["delay_ms"] = 1500;
+    return {{"rdap", {{"quick.tls", quick}, {"slow.tls", slow}, {"slowext.tls", slow}}}};
+  }
+};
+
+TEST_F(NetworkEngineDomainAge, ADateThatComesWithinTheGraceIsInTheVerdict) {
+  harness.config.network.domain_age_grace = 500ms;
+  harness.make_engine();
+  const NetworkFacts facts = harness.verify(1, request_for("a@quick.tls", Depth::quick));
+  EXPECT_EQ(facts.domain_created_days, 11323) << warnings_of(facts);
+  EXPECT_FALSE(facts.domain_age_pending);
+}
+
+TEST_F(NetworkEngineDomainAge, ASlowRegistryNeverHoldsTheVerdictBack) {
+  harness.config.network.domain_age_grace = 100ms;
+  NetworkEngine& engine = harness.make_engine();
+  const auto started = std::chrono::steady_clock::now();
+  const NetworkFacts facts = harness.verify(1, request_for("a@slow.tls", Depth::quick));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1000ms);
+  EXPECT_TRUE(facts.domain_age_pending) << warnings_of(facts);
+  EXPECT_FALSE(facts.domain_created_days.has_value());
+  EXPECT_NE(warnings_of(facts).find("registration date pending"), std::string::npos);
+
+  // The date comes later, for the worker to write to the domain's rows.
+  std::vector<LateDomainAge> late;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (late.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    late = engine.take_late_domain_ages();
+  }
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].registrable_domain, "slow.tls");
+  EXPECT_EQ(late[0].created_days, 12114);  // 2003-03-03
+  EXPECT_EQ(engine.stats().late_domain_ages, 1u);
+}
+
+TEST_F(NetworkEngineDomainAge, DepthExtendedWaitsForTheDate) {
+  harness.config.network.domain_age_grace = 100ms;
+  harness.make_engine();
+  const NetworkFacts facts = harness.verify(1, request_for("a@slowext.tls", Depth::extended));
+  EXPECT_EQ(facts.domain_created_days, 12114) << warnings_of(facts);
+  EXPECT_FALSE(facts.domain_age_pending);
+}
+
+// --------------------------------------------------------- dead domains ---
+
+TEST(NetworkEngineDeadDomain, NxdomainIsDeadOnceTheCanarySeesTheInternet) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(), "");
+  harness.config.canary.domains = {"known.restore.test"};
+  harness.make_engine();
+  const NetworkFacts facts = harness.verify(1, request_for("x@nosuch.restore.test"));
+  EXPECT_EQ(facts.mx_found, false) << warnings_of(facts);
+  EXPECT_EQ(facts.dead_domain, DeadDomain::nxdomain);
+}
+
+TEST(NetworkEngineDeadDomain, NxdomainFromABlindResolverIsNoAnswer) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(), "");
+  // The canary's own domain is NXDOMAIN: this resolver sees nothing.
+  harness.config.canary.domains = {"canary.restore.test"};
+  NetworkEngine& engine = harness.make_engine();
+  const NetworkFacts facts = harness.verify(1, request_for("x@nosuch.restore.test"));
+  EXPECT_FALSE(facts.mx_found.has_value()) << warnings_of(facts);
+  EXPECT_EQ(facts.dead_domain, DeadDomain::none);
+  EXPECT_NE(warnings_of(facts).find("resolver cannot see the Internet"), std::string::npos);
+  const NetworkEngine::Stats stats = engine.stats();
+  EXPECT_TRUE(stats.resolver.known);
+  EXPECT_FALSE(stats.resolver.sees_internet);
+  EXPECT_EQ(stats.resolver.episodes, 1u);
+}
+
+TEST(NetworkEngineDeadDomain, MxHostsWithoutAddressAreDead) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(), "");
+  harness.make_engine();
+  const NetworkFacts facts = harness.verify(1, request_for("x@noaddr.restore.test"));
+  EXPECT_EQ(facts.dead_domain, DeadDomain::no_address) << warnings_of(facts);
+}
+
+TEST(NetworkEngineDeadDomain, MxHostsOnlyOnLoopbackAreOffLimits) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(), "");
+  harness.config.smtp.address_policy.allow_private_networks = false;
+  harness.make_engine();
+  const NetworkFacts facts = harness.verify(1, request_for("x@known.restore.test"));
+  EXPECT_EQ(facts.mx_found, true);
+  EXPECT_EQ(facts.dead_domain, DeadDomain::off_limits) << warnings_of(facts);
 }
 
 // ---------------------------------------------------- in-flight sharing ---

@@ -2,6 +2,7 @@
 // verdict bands, levels, and user weights.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "verification.hpp"
@@ -91,7 +92,7 @@ TEST(Score, EachDeductionHasItsWeight) {
   Verification no_mx = clean_address();
   no_mx.offline = false;
   no_mx.network.mx_found = false;
-  EXPECT_EQ(score_of(no_mx), 100 - w.no_mx);
+  EXPECT_EQ(score_of(no_mx), std::max(0, 100 - w.dead_domain));
 
   Verification disposable = clean_address();
   disposable.is_disposable = true;
@@ -247,6 +248,117 @@ TEST(Score, IssuesSayWhatCostPoints) {
   assess(v, Weights());
   ASSERT_EQ(v.assessment.deductions.size(), 1u);
   EXPECT_EQ(v.assessment.deductions[0].text(), "role address (sales) (-45)");
+}
+
+TEST(Score, DeadDomainsAreInvalidAndNameTheirFinding) {
+  struct Case {
+    DeadDomain dead;
+    bool mx_found;
+    VerificationLevel level;
+    const char* issue;
+  };
+  const Case cases[] = {
+      {DeadDomain::nxdomain, false, VerificationLevel::confirmed,
+       "domain does not exist (NXDOMAIN) (-100)"},
+      {DeadDomain::null_mx, false, VerificationLevel::confirmed,
+       "domain accepts no mail (null MX) (-100)"},
+      {DeadDomain::no_address, true, VerificationLevel::confirmed,
+       "domain has no mail server address (-100)"},
+      {DeadDomain::off_limits, true, VerificationLevel::inferred,
+       "mail servers only on private or reserved addresses (-100)"},
+      {DeadDomain::refuses_smtp, true, VerificationLevel::inferred,
+       "the domain's host refuses mail on port 25 (-100)"},
+  };
+  for (const Case& c : cases) {
+    Verification v = online(clean_address());
+    v.network.mx_found = c.mx_found;
+    v.network.dead_domain = c.dead;
+    // The probe that could not connect is not charged as "no answer" too.
+    if (c.mx_found) v.network.smtp = SmtpOutcome::inconclusive;
+    assess(v, Weights());
+    SCOPED_TRACE(c.issue);
+    EXPECT_EQ(v.assessment.verdict, Verdict::invalid);
+    EXPECT_EQ(v.level, c.level);
+    ASSERT_EQ(v.assessment.deductions.size(), 1u);
+    EXPECT_EQ(v.assessment.deductions[0].text(), c.issue);
+  }
+}
+
+TEST(Score, DeadDomainWeightCanBeOverridden) {
+  Weights w;
+  ASSERT_TRUE(w.set("dead_domain", 40));
+  Verification v = online(clean_address());
+  v.network.mx_found = false;
+  v.network.dead_domain = DeadDomain::nxdomain;
+  EXPECT_EQ(score_of(v, w), 60);
+  EXPECT_FALSE(w.set("no_mx", 40));  // renamed in 0.2
+}
+
+TEST(Score, NeverValidOnNoAnswer) {
+  Weights w;
+  // DNS gave no answer (timeout, SERVFAIL, an unfinished verification).
+  Verification dns = clean_address();
+  dns.offline = false;
+  assess(dns, w);
+  EXPECT_EQ(dns.assessment.score, 100 - w.no_answer);
+  EXPECT_EQ(dns.assessment.verdict, Verdict::caution);
+  EXPECT_EQ(dns.level, VerificationLevel::estimated);
+  EXPECT_EQ(dns.assessment.deductions[0].text(), "no answer from DNS (-30)");
+  // Even with the weights switched off, no answer is never 'valid'.
+  ASSERT_TRUE(w.set("no_answer", 0));
+  ASSERT_TRUE(w.set("smtp_inconclusive", 0));
+  assess(dns, w);
+  EXPECT_EQ(dns.assessment.verdict, Verdict::caution);
+  Verification smtp = online(clean_address());
+  smtp.network.smtp = SmtpOutcome::inconclusive;
+  assess(smtp, w);
+  EXPECT_EQ(smtp.assessment.score, w.valid_threshold - 1);
+  EXPECT_EQ(smtp.assessment.verdict, Verdict::caution);
+  // Offline is an estimate, not a failure: unchanged.
+  Verification offline = clean_address();
+  assess(offline, Weights());
+  EXPECT_EQ(offline.assessment.verdict, Verdict::valid);
+  // A catch-all answer and an anti-probe provider are answers.
+  Verification catch_all = online(clean_address());
+  catch_all.network.smtp = SmtpOutcome::inconclusive;
+  catch_all.network.catch_all = true;
+  catch_all.gibberish.score = 100;
+  EXPECT_EQ(score_of(catch_all), 95);
+}
+
+TEST(Score, AddressLiteralsAreCapped) {
+  Verification literal = clean_address();
+  literal.offline = false;
+  literal.address.address_literal = true;
+  literal.address.domain = "[192.0.2.1]";
+  assess(literal, Weights());
+  EXPECT_EQ(literal.assessment.verdict, Verdict::caution);
+  literal.literal_off_limits = true;
+  assess(literal, Weights());
+  EXPECT_EQ(literal.assessment.verdict, Verdict::risky);
+}
+
+TEST(Score, ConfirmedMailboxIsNotFailedOnItsLooksAlone) {
+  const Weights w;
+  Verification v = online(clean_address());
+  v.gibberish = {true, 0, "random_characters"};  // -70
+  v.abuse.garbled_identifier = true;              // -25
+  v.network.smtp = SmtpOutcome::exists;
+  v.network.catch_all = false;
+  assess(v, w);
+  EXPECT_EQ(v.assessment.score, w.caution_threshold);
+  EXPECT_EQ(v.assessment.verdict, Verdict::caution);
+  EXPECT_EQ(v.assessment.deductions.size(), 2u);  // the issues keep the deductions
+  // Not confirmed (catch-all status unknown): no floor.
+  v.network.catch_all.reset();
+  EXPECT_EQ(score_of(v, w), 5);
+  // A trap name is not softened: it lowers the floor by its full weight.
+  v.network.catch_all = false;
+  v.trap = {true, "honeypot_local_part", 70};
+  EXPECT_EQ(score_of(v, w), w.caution_threshold);  // 100 - 20 leaves room above it
+  Weights heavy_trap = w;
+  ASSERT_TRUE(heavy_trap.set("spam_trap", 50));
+  EXPECT_EQ(score_of(v, heavy_trap), 50);
 }
 
 TEST(Score, EveryWeightHasAUniqueName) {
