@@ -30,7 +30,7 @@ ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=test/regress.conf
 
 # Without shared_preload_libraries: the network-free functions work in any
 # database and encoding; the network functions say what is missing.
-NOPRELOAD_TESTS = encodings no_preload
+NOPRELOAD_TESTS = encodings no_preload upgrade
 NOPRELOAD_OPTS = --temp-instance=./tmp_check_nopreload --dbname=contrib_regression
 
 # The network suite: verify_email() against the DNS, SMTP and RDAP servers
