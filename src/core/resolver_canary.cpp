@@ -29,8 +29,10 @@ struct ResolverCanary::Core : std::enable_shared_from_this<ResolverCanary::Core>
   bool fresh(Clock::time_point now) const {
     if (!known || stale) return false;
     if (now - checked_at >= options.recheck_interval) return false;
-    return options.dead_findings_before_recheck <= 0 ||
-           dead_findings < static_cast<std::uint64_t>(options.dead_findings_before_recheck);
+    const bool piled_up =
+        options.dead_findings_before_recheck > 0 &&
+        dead_findings >= static_cast<std::uint64_t>(options.dead_findings_before_recheck);
+    return !piled_up || now - checked_at < options.pileup_recheck_gap;
   }
 
   void answer(std::function<void(bool)> done, bool sees_internet) {

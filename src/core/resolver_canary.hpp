@@ -35,6 +35,9 @@ struct ResolverCanaryOptions {
   // Dead findings since the last check that make the next when_known()
   // check again before the interval is over; 0 or less: never sooner.
   int dead_findings_before_recheck = 20;
+  // ... but not sooner than this after the last check: a bulk run over many
+  // dead domains would otherwise recheck (and wait) every few addresses.
+  std::chrono::milliseconds pileup_recheck_gap{std::chrono::seconds(30)};
 };
 
 class ResolverCanary {

@@ -164,6 +164,7 @@ TEST_F(ResolverCanaryTest, PiledUpDeadFindingsTriggerACheck) {
   start(dns);
   ResolverCanaryOptions options = canary_options({"canary.test"});
   options.dead_findings_before_recheck = 3;
+  options.pileup_recheck_gap = 0ms;
   ResolverCanary canary(io_, *resolver_, options);
   ASSERT_TRUE(ask(canary));
   canary.note_dead_finding();
@@ -176,6 +177,22 @@ TEST_F(ResolverCanaryTest, PiledUpDeadFindingsTriggerACheck) {
   EXPECT_EQ(dns.wait_for_query_count("MX", "canary.test", 2), 2);
   // Counted afresh from that check on.
   canary.note_dead_finding();
+  EXPECT_TRUE(ask(canary));
+  EXPECT_EQ(canary.state().checks, 2u);
+}
+
+TEST_F(ResolverCanaryTest, PiledUpFindingsRecheckAtMostOncePerGap) {
+  DnsmasqServer dns(seeing_zone());
+  start(dns);
+  ResolverCanaryOptions options = canary_options({"canary.test"});
+  options.dead_findings_before_recheck = 2;
+  options.pileup_recheck_gap = 300ms;
+  ResolverCanary canary(io_, *resolver_, options);
+  ASSERT_TRUE(ask(canary));
+  for (int i = 0; i < 10; ++i) canary.note_dead_finding();
+  EXPECT_TRUE(ask(canary));
+  EXPECT_EQ(canary.state().checks, 1u);  // piled up, but the last check is recent
+  std::this_thread::sleep_for(350ms);
   EXPECT_TRUE(ask(canary));
   EXPECT_EQ(canary.state().checks, 2u);
 }
