@@ -128,16 +128,24 @@ int score_cap(const Verification& v, const Weights& w) {
   return std::max(cap, 0);
 }
 
-// A mailbox the server confirmed (250, domain not catch-all) exists: how its
-// name looks alone cannot push it below 'caution'.
-int confirmed_mailbox_floor(const Verification& v, const Weights& w,
-                            const std::vector<Deduction>& deductions) {
-  if (v.network.smtp != SmtpOutcome::exists || v.network.catch_all != false) return 0;
-  int without_heuristics = 100;
+// The score without the deductions of one kind: they may lower the score to
+// `band` at most, the others still count in full.
+int floor_without(Deduction::Kind kind, int band, const std::vector<Deduction>& deductions) {
+  int without = 100;
   for (const Deduction& d : deductions)
-    if (!d.local_part_heuristic) without_heuristics -= d.points;
-  // The other findings (a trap name, a role) still count in full.
-  return std::min(w.caution_threshold, without_heuristics);
+    if (d.kind != kind) without -= d.points;
+  return std::min(band, without);
+}
+
+// A mailbox the server confirmed (250, domain not catch-all) exists: how its
+// name looks alone cannot push it below 'caution'. A check that got no
+// answer cannot make an address 'invalid' by itself.
+int score_floor(const Verification& v, const Weights& w, const std::vector<Deduction>& deductions) {
+  int floor = floor_without(Deduction::Kind::no_answer, w.risky_threshold, deductions);
+  if (v.network.smtp == SmtpOutcome::exists && v.network.catch_all == false)
+    floor = std::max(floor, floor_without(Deduction::Kind::local_part_heuristic,
+                                          w.caution_threshold, deductions));
+  return floor;
 }
 
 // Linear interpolation from `at_zero` (strength 0) to `at_one` (strength 1).
@@ -183,7 +191,7 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
   if (const char* finding = dead_domain_finding(net)) out.push_back({finding, w.dead_domain});
   if (dns_unanswered(v))
     out.push_back({v.network.unfinished ? "network checks did not finish" : "no answer from DNS",
-                   w.no_answer});
+                   w.no_answer, Deduction::Kind::no_answer});
   if (v.is_disposable) out.push_back({"disposable domain", w.disposable});
   if (v.gibberish.is_gibberish) {
     const bool pattern = v.gibberish.pattern == "keyboard_sequence" ||
@@ -191,13 +199,15 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
     // The less natural the local part, the closer to the maximum.
     const double strength = pattern ? 1.0 : 1.0 - v.gibberish.score / 50.0;
     out.push_back(
-        {"gibberish local part", scaled(w.gibberish_min, w.gibberish_max, strength), true});
+        {"gibberish local part", scaled(w.gibberish_min, w.gibberish_max, strength),
+         Deduction::Kind::local_part_heuristic});
   }
   // A catch-all answer is an answer: it costs by the catch-all rule below.
   if (smtp_unanswered(v)) {
-    out.push_back({"mail server gave no answer", w.smtp_inconclusive});
+    out.push_back({"mail server gave no answer", w.smtp_inconclusive, Deduction::Kind::no_answer});
     if (net.implicit_mx)
-      out.push_back({"no MX record (implicit MX only)", w.smtp_inconclusive_no_mx});
+      out.push_back({"no MX record (implicit MX only)", w.smtp_inconclusive_no_mx,
+                     Deduction::Kind::no_answer});
   }
   if (v.provider.is_free && !v.provider.plus_alias.empty())
     out.push_back({"free provider with +tag", w.free_plus_alias});
@@ -205,7 +215,8 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
     out.push_back({"free provider with 3+ dots", w.free_excessive_dots});
   if (v.abuse.is_toxic || net.dnsbl_listed) out.push_back({"domain known for abuse", w.toxic});
   if (v.abuse.garbled_identifier)
-    out.push_back({"machine-made identifier", w.garbled_identifier, true});
+    out.push_back({"machine-made identifier", w.garbled_identifier,
+                   Deduction::Kind::local_part_heuristic});
   if (v.trap.is_potential_trap)
     out.push_back({"spam-trap pattern (" + v.trap.trap_type + ")", w.spam_trap});
   if (v.abuse.suspicious_severity > 0 && !v.abuse.abuse_type.empty() &&
@@ -217,7 +228,7 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
     out.push_back({"suspicious local part (" + v.abuse.abuse_type + ")",
                    scaled(w.suspicious_min, w.suspicious_max,
                           (v.abuse.suspicious_severity - 1) / 2.0),
-                   heuristic});
+                   heuristic ? Deduction::Kind::local_part_heuristic : Deduction::Kind::finding});
   }
   if (net.domain_age_days && *net.domain_age_days <= 30)
     out.push_back({"domain registered " + std::to_string(*net.domain_age_days) + " days ago",
@@ -268,7 +279,7 @@ void assess(Verification& v, const Weights& weights) {
     add_deductions(v, weights, result.deductions);
     int score = 100;
     for (const Deduction& d : result.deductions) score -= d.points;
-    score = std::max(score, confirmed_mailbox_floor(v, weights, result.deductions));
+    score = std::max(score, score_floor(v, weights, result.deductions));
     result.score = std::clamp(score, 0, score_cap(v, weights));
   }
   result.verdict = verdict_for(result.score, weights);

@@ -55,9 +55,16 @@ Verdict verdict_for(int score, const Weights& weights);
 struct Deduction {
   std::string reason;
   int points = 0;  // 100 for a fail-fast finding
-  // How the local part looks (gibberish, machine-made, keyboard walk), not
-  // what a server said: a confirmed mailbox is not failed on these alone.
-  bool local_part_heuristic = false;
+  enum class Kind {
+    finding,
+    // How the local part looks (gibberish, machine-made, keyboard walk), not
+    // what a server said: a confirmed mailbox is not failed on these alone.
+    local_part_heuristic,
+    // A network check that got no answer: a failure that may pass never
+    // makes an address 'invalid' by itself.
+    no_answer,
+  };
+  Kind kind = Kind::finding;
   std::string text() const;
 };
 

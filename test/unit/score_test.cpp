@@ -326,6 +326,29 @@ TEST(Score, NeverValidOnNoAnswer) {
   EXPECT_EQ(score_of(catch_all), 95);
 }
 
+TEST(Score, NoAnswerNeverMakesAnAddressInvalidByItself) {
+  const Weights w;
+  // A role address (-45) whose probe got no answer (-30): risky, not invalid.
+  Verification v = online(clean_address());
+  v.role.tier = RoleTier::role;
+  v.role.role_type = "sales";
+  v.network.smtp = SmtpOutcome::inconclusive;
+  v.network.implicit_mx = true;  // -10 more
+  assess(v, w);
+  EXPECT_EQ(v.assessment.score, w.risky_threshold);
+  EXPECT_EQ(v.assessment.verdict, Verdict::risky);
+  EXPECT_EQ(v.assessment.deductions.size(), 3u);
+  // Findings of their own still reach 'invalid'.
+  v.network.smtp = SmtpOutcome::does_not_exist;
+  assess(v, w);
+  EXPECT_EQ(v.assessment.verdict, Verdict::invalid);
+  Verification heavy = online(clean_address());
+  heavy.is_disposable = true;  // -35
+  heavy.role.tier = RoleTier::role;  // -45
+  heavy.network.smtp = SmtpOutcome::inconclusive;
+  EXPECT_EQ(score_of(heavy, w), 20);  // 100 - 80 is below the band already
+}
+
 TEST(Score, AddressLiteralsAreCapped) {
   Verification literal = clean_address();
   literal.offline = false;
