@@ -248,6 +248,7 @@ void publish_stats() {
 }
 
 // Hardened MTAs refuse "localhost" in EHLO: probes would all look refused.
+// Said at start and after each reload that leaves it so.
 void warn_about_settings() {
   if (settings.helo_name == nullptr || pg_strcasecmp(settings.helo_name, "localhost") == 0)
     ereport(WARNING,
@@ -324,6 +325,7 @@ void mailsentry_worker_main(Datum) {
       ProcessConfigFile(PGC_SIGHUP);
       // Switched off: exit and come back without a database connection.
       if (!settings.enabled) proc_exit(1);
+      warn_about_settings();
       reconfigure = true;
     }
     if (TimestampDifferenceExceeds(lists_checked_at, GetCurrentTimestamp(), 1000)) {

@@ -367,5 +367,44 @@ echo "$warning" | grep -q "circuit breaker open for mx.tarpit-mail.net"; fast=$?
 [[ $saved == t && $fast == 0 && $connections_after == "$connections_before" ]]
 report breaker_survives_restart $? "saved=$saved connections $connections_before->$connections_after warning=[$warning]"
 
+# 10. Outbound port 25 blocked: connections to three mail hosts in a row are
+#     refused, so the worker takes port 25 as blocked from here (stats, one
+#     WARNING, a warning on the verdicts it affects, inconclusive and never
+#     invalid); it tries one connection a minute and leaves the state when one
+#     succeeds. Nothing listens on 127.0.0.56-58 until the test starts a
+#     server on the third.
+log_mark=$(wc -l <"$TEMP_CLUSTER_DIR/server.log")
+refused=$(temp_psql -Atc "SELECT string_agg(verdict, ',' ORDER BY email) FROM verify_emails(ARRAY['a@block1-mail.net', 'a@block2-mail.net', 'a@block3-mail.net'], refresh => true)" 2>&1)
+sleep 1.3  # the stats are published each second
+blocked=$(temp_psql -Atc "SELECT outbound_smtp || '/' || outbound_smtp_blocked_episodes FROM mailsentry.stats" 2>&1)
+implicit=$(temp_psql -Atc "SELECT verdict || '|' || verification_level FROM verify_email('x@refusing-mail.net', refresh => true)" 2>&1)
+postfix=$(temp_psql -Atc "SELECT verdict || '|' || (warning LIKE '%outbound SMTP (port 25) seems blocked from this server%') FROM verify_email('alice@postfix-mail.net', refresh => true)" 2>&1)
+block_dir=$(mktemp -d /tmp/mailsentry-block.XXXXXX)
+cat >"$block_dir/scenario.json" <<'JSON'
+{"banner": [220, "mx.block3-mail.net ESMTP scripted"], "capabilities": ["PIPELINING"],
+ "recipients": {"a@block3-mail.net": [250, "2.1.5 OK"]}, "default_recipient": [550, "5.1.1 No such user"]}
+JSON
+setsid python3 test/servers/scripted_smtp.py --host 127.0.0.58 --port 25 --scenario "$block_dir/scenario.json" \
+  --transcript "$block_dir/transcript.jsonl" --port-file "$block_dir/port" >"$block_dir/out" 2>&1 </dev/null &
+block_server=$!
+sleep 61  # the next new connection is allowed a minute after the last refused one
+accepted=$(temp_psql -Atc "SELECT smtp_valid FROM verify_email('a@block3-mail.net', refresh => true)" 2>&1)
+sleep 1.3
+after=$(temp_psql -Atc "SELECT outbound_smtp FROM mailsentry.stats" 2>&1)
+kill "$block_server" 2>/dev/null; wait "$block_server" 2>/dev/null
+rm -rf "$block_dir"
+warnings=$(tail -n +"$((log_mark + 1))" "$TEMP_CLUSTER_DIR/server.log" | grep -c "outbound SMTP (port 25) seems blocked from this server")
+[[ $refused == caution,caution,caution && $blocked == blocked/1 && $implicit == "caution|estimated" &&
+   $postfix == "caution|t" && $accepted == t && $after == ok && $warnings == 1 ]]
+report outbound_port25_blocked $? "refused=$refused stats=$blocked implicit-mx=$implicit postfix=$postfix accepted=$accepted after=$after warnings=$warnings"
+
+# 11. helo_name 'localhost' (the default) is refused by hardened MTAs: the
+#     worker says so at start and after a reload that leaves it so.
+log_mark=$(wc -l <"$TEMP_CLUSTER_DIR/server.log")
+worker_setting mailsentry.helo_name localhost
+helo_warned=$(tail -n +"$((log_mark + 1))" "$TEMP_CLUSTER_DIR/server.log" | grep -c 'WARNING:  mailsentry worker: mailsentry.helo_name is "localhost"')
+worker_setting_reset mailsentry.helo_name
+report helo_localhost_warning $([ "$helo_warned" = 1 ] && echo 0 || echo 1) "warnings=$helo_warned"
+
 temp_cluster_stop
 exit $(( failures == 0 ? 0 : 1 ))
