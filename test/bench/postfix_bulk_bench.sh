@@ -21,8 +21,9 @@
 #                    listens, connections are refused at once; RDAP_MODE=blackhole
 #                    a socket that never accepts, so its backlog stays full and
 #                    the kernel drops further SYNs (connections time out).
-#                    No WHOIS server is configured (and none is asked: a TLD
-#                    with an RDAP service never falls back to WHOIS).
+#                    No WHOIS server is configured: a failed RDAP lookup falls
+#                    back to IANA's WHOIS referral, whose name the bench's
+#                    dnsmasq does not know (nothing leaves loopback).
 #   a throwaway cluster on port 54394 (scripts/temp_cluster.sh)
 #
 # Workload: N (5,000) addresses over 50 domains, 60% existing, in ONE
@@ -473,7 +474,7 @@ if [[ $IN_FLOW_DELAY == 0 ]]; then
 fi
 echo "RDAP: the bootstrap maps .net to https://$RDAP_HOST/ ($RDAP_IP:443):" \
   "$(if [[ $RDAP_MODE == refused ]]; then echo "nothing listens (connection refused)"; else echo "SYNs dropped (connections time out)"; fi);" \
-  "no WHOIS server configured"
+  "no WHOIS server configured (the fallback to IANA's referral cannot resolve it)"
 
 # run_bulk <run> <label>: one verify_emails() call; prints its figures and sets
 # RUN_SECONDS, RUN_RATE, RUN_ANSWERS, RUN_POSTFIX.
