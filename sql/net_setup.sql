@@ -13,13 +13,14 @@ RETURNS TABLE (t double precision, conn int, dir text, line text) LANGUAGE sql A
   WHERE l <> ''
 $$;
 
--- Blocks until the worker runs in this database (it starts with the server).
+-- Blocks until the worker runs in this database (it starts with the server)
+-- and takes requests (a worker that is exiting has already left the queue).
 CREATE FUNCTION it.wait_for_worker() RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
   FOR attempt IN 1..200 LOOP
     PERFORM pg_stat_clear_snapshot();
-    IF EXISTS (SELECT FROM pg_stat_activity
-               WHERE backend_type = 'mailsentry worker' AND datname = current_database()) THEN
+    IF EXISTS (SELECT FROM pg_stat_activity a JOIN mailsentry.stats s ON s.worker_pid = a.pid
+               WHERE a.backend_type = 'mailsentry worker' AND a.datname = current_database()) THEN
       RETURN true;
     END IF;
     PERFORM pg_sleep(0.05);

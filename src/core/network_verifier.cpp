@@ -241,9 +241,14 @@ void NetworkVerifier::verify(NetworkRequest request, std::function<void(NetworkF
       if (p.age != PendingFacts::Age::waiting) p.deliver();
       return;
     }
-    const bool on_the_wire = !alive.expired() && grace > std::chrono::milliseconds::zero() &&
-                             domain_age_.state(p.registrable_domain) == LookupState::in_flight;
-    if (!on_the_wire) {
+    // On the wire, or answered and on its way to this verification (the
+    // answer is cached before the callbacks run): worth the grace. Queued
+    // behind a registry's rate limit or its breaker: not.
+    const LookupState state = alive.expired() ? LookupState::none
+                                              : domain_age_.state(p.registrable_domain);
+    const bool on_its_way = grace > std::chrono::milliseconds::zero() &&
+                            (state == LookupState::in_flight || state == LookupState::cached);
+    if (!on_its_way) {
       p.deliver();
       return;
     }

@@ -256,6 +256,31 @@ void worker_detach() {
   pg_atomic_exchange_u32(&shared_queue->worker_pid, 0);
 }
 
+void answer_taken_requests(const char* why) {
+  if (shared_queue == nullptr) return;
+  for (int i = 0; i < shared_queue->slot_count; ++i) {
+    RequestSlot& slot = shared_queue->slots[i];
+    uint32 state = pg_atomic_read_u32(&slot.state);
+    if (state == kSlotAbandoned) {
+      pg_atomic_compare_exchange_u32(&slot.state, &state, kSlotFree);
+      continue;
+    }
+    if (state != kSlotTaken) continue;
+    memset(&slot.answer, 0, sizeof slot.answer);
+    slot.answer.mx_found = TriState::null;
+    slot.answer.unfinished = true;
+    slot.answer.warning_count = 1;
+    slot.answer.warnings[0].assign(why);
+    // The exchange is a full barrier: the answer is visible before the state.
+    uint32 taken = kSlotTaken;
+    if (pg_atomic_compare_exchange_u32(&slot.state, &taken, kSlotDone)) {
+      wake_requester(slot);
+    } else if (taken == kSlotAbandoned) {
+      pg_atomic_compare_exchange_u32(&slot.state, &taken, kSlotFree);
+    }
+  }
+}
+
 void wake_requester(RequestSlot& slot) {
   if (slot.requester != nullptr) SetLatch(&slot.requester->procLatch);
 }

@@ -129,6 +129,10 @@ void check_worker_alive(TimestampTz* missing_since);
 // Worker side.
 void worker_attach(PGPROC* worker);
 void worker_detach();
+// Answers every request the worker took and has not answered with an empty
+// answer that says why (the worker is stopping): the callers get an
+// estimated verdict at once instead of waiting for a worker that is gone.
+void answer_taken_requests(const char* why);
 void wake_requester(RequestSlot& slot);
 
 }  // namespace mailsentry::pg

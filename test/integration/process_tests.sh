@@ -395,7 +395,7 @@ kill "$block_server" 2>/dev/null; wait "$block_server" 2>/dev/null
 rm -rf "$block_dir"
 warnings=$(tail -n +"$((log_mark + 1))" "$TEMP_CLUSTER_DIR/server.log" | grep -c "outbound SMTP (port 25) seems blocked from this server")
 [[ $refused == caution,caution,caution && $blocked == blocked/1 && $implicit == "caution|estimated" &&
-   $postfix == "caution|t" && $accepted == t && $after == ok && $warnings == 1 ]]
+   $postfix == "caution|true" && $accepted == t && $after == ok && $warnings == 1 ]]
 report outbound_port25_blocked $? "refused=$refused stats=$blocked implicit-mx=$implicit postfix=$postfix accepted=$accepted after=$after warnings=$warnings"
 
 # 11. helo_name 'localhost' (the default) is refused by hardened MTAs: the
