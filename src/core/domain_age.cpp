@@ -152,6 +152,7 @@ struct DomainAgeLookup::Impl : std::enable_shared_from_this<DomainAgeLookup::Imp
     Launch launch;
     ReplyDone done;
     Phase phase = Phase::queued;
+    Clock::time_point asked_at{};  // when it went on the wire
     std::weak_ptr<CancellableOperation> operation;  // kept alive by its own handlers
   };
 
@@ -260,6 +261,21 @@ struct DomainAgeLookup::Impl : std::enable_shared_from_this<DomainAgeLookup::Imp
     auto cached = cache.find(domain);
     if (cached != cache.end() && cached->second.expires > Clock::now()) return LookupState::cached;
     return LookupState::none;
+  }
+
+  bool server_slower_than(std::string_view registrable_domain,
+                          std::chrono::milliseconds limit) const {
+    auto fetch = fetches.find(normalize_domain(registrable_domain));
+    if (fetch == fetches.end()) return false;
+    std::shared_ptr<Attempt> attempt = fetch->second.attempt.lock();
+    if (!attempt || attempt->registry == nullptr) return false;
+    const Clock::time_point now = Clock::now();
+    for (const std::weak_ptr<Attempt>& weak : attempt->registry->asking) {
+      std::shared_ptr<Attempt> asking = weak.lock();
+      if (asking && asking->phase == Attempt::Phase::asking && now - asking->asked_at > limit)
+        return true;
+    }
+    return false;
   }
 
   void post_completion(const std::string& key, DomainAgeResult result) {
@@ -586,6 +602,7 @@ struct DomainAgeLookup::Impl : std::enable_shared_from_this<DomainAgeLookup::Imp
   void start(std::shared_ptr<Attempt> attempt) {
     Registry& registry = *attempt->registry;
     attempt->phase = Attempt::Phase::asking;
+    attempt->asked_at = Clock::now();
     {
       std::lock_guard<std::mutex> lock(stats_mutex);
       ++registry.lookups;
@@ -785,6 +802,11 @@ std::vector<RegistryStats> DomainAgeLookup::registry_stats() const {
 
 LookupState DomainAgeLookup::state(std::string_view registrable_domain) const {
   return impl_->state(registrable_domain);
+}
+
+bool DomainAgeLookup::server_slower_than(std::string_view registrable_domain,
+                                         std::chrono::milliseconds limit) const {
+  return impl_->server_slower_than(registrable_domain, limit);
 }
 
 }  // namespace mailsentry

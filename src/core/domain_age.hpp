@@ -93,6 +93,11 @@ class DomainAgeLookup {
   std::vector<RegistryStats> registry_stats() const;
   // On the io_context thread, like lookup().
   LookupState state(std::string_view registrable_domain) const;
+  // Whether the server the pending lookup of `registrable_domain` waits for
+  // has a request on the wire that is older than `limit`: it is slow right
+  // now, so nobody should wait for its answers. io_context thread only.
+  bool server_slower_than(std::string_view registrable_domain,
+                          std::chrono::milliseconds limit) const;
 
  private:
   struct Impl;

@@ -241,13 +241,17 @@ void NetworkVerifier::verify(NetworkRequest request, std::function<void(NetworkF
       if (p.age != PendingFacts::Age::waiting) p.deliver();
       return;
     }
-    // On the wire, or answered and on its way to this verification (the
-    // answer is cached before the callbacks run): worth the grace. Queued
-    // behind a registry's rate limit or its breaker: not.
+    // On the wire at a server that answers within the grace, or answered and
+    // on its way to this verification (the answer is cached before the
+    // callbacks run): worth the grace. Queued behind a registry's rate limit
+    // or breaker, or at a server slower than the grace right now: not.
     const LookupState state = alive.expired() ? LookupState::none
                                               : domain_age_.state(p.registrable_domain);
-    const bool on_its_way = grace > std::chrono::milliseconds::zero() &&
-                            (state == LookupState::in_flight || state == LookupState::cached);
+    const bool on_its_way =
+        grace > std::chrono::milliseconds::zero() &&
+        (state == LookupState::cached ||
+         (state == LookupState::in_flight &&
+          !domain_age_.server_slower_than(p.registrable_domain, grace)));
     if (!on_its_way) {
       p.deliver();
       return;

@@ -366,6 +366,22 @@ TEST_F(NetworkEngineDomainAge, ASlowRegistryNeverHoldsTheVerdictBack) {
   EXPECT_EQ(engine.stats().late_domain_ages, 1u);
 }
 
+TEST_F(NetworkEngineDomainAge, NobodyWaitsForAServerSlowerThanTheGrace) {
+  harness.config.network.domain_age_grace = 300ms;
+  harness.make_engine();
+  // The first verification waits its grace: the server has just been asked.
+  auto started = std::chrono::steady_clock::now();
+  const NetworkFacts first = harness.verify(1, request_for("a@slow.tls", Depth::quick));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 250ms);
+  EXPECT_TRUE(first.domain_age_pending);
+  // Its request is now older than the grace: the next domain at that server
+  // does not wait at all.
+  started = std::chrono::steady_clock::now();
+  const NetworkFacts second = harness.verify(2, request_for("a@slowext.tls", Depth::quick));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 200ms);
+  EXPECT_TRUE(second.domain_age_pending) << warnings_of(second);
+}
+
 TEST_F(NetworkEngineDomainAge, DepthExtendedWaitsForTheDate) {
   harness.config.network.domain_age_grace = 100ms;
   harness.make_engine();
