@@ -74,6 +74,11 @@ local-ttl=3600
 local=/com/
 local=/net/
 local=/org/
+# What a resolver that sees the Internet answers for the worker's canary
+# domains (mailsentry.dns_canary_domains): MX records, never connected to.
+mx-host=gmail.com,gmail-smtp-in.l.google.com,5
+mx-host=outlook.com,outlook-com.olc.protection.outlook.com,5
+mx-host=yahoo.com,mta5.am0.yahoodns.net,1
 EOF
   cat "$zones" >>"$BENCH_STATE/dnsmasq.conf"
   bench_spawn dnsmasq /usr/sbin/dnsmasq --keep-in-foreground --conf-file="$BENCH_STATE/dnsmasq.conf" \
