@@ -466,7 +466,12 @@ struct DomainAgeLookup::Impl : std::enable_shared_from_this<DomainAgeLookup::Imp
     if (!note_reply(domain, reply)) return;
     if (!reply.error.empty()) return give_up(domain, "WHOIS " + host + ": " + reply.error);
     if (std::optional<int> days = whois_creation_days(reply.text)) {
-      return complete(domain, dated(*days, "whois"));
+      DomainAgeResult result = dated(*days, "whois");
+      // Say which source answered, and why RDAP did not.
+      auto fetch = fetches.find(domain);
+      if (fetch != fetches.end() && !fetch->second.rdap_failure.empty())
+        result.warning = "from WHOIS " + host + " (" + fetch->second.rdap_failure + ")";
+      return complete(domain, std::move(result));
     }
     give_up(domain, "WHOIS " + host + ": no creation date");
   }

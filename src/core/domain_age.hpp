@@ -46,6 +46,7 @@ struct DomainAgeResult {
   std::string source;
   // Why there is no date, naming each registry asked, e.g.
   // "RDAP rdap.example: timeout after 3000 ms; WHOIS whois.example: connection refused".
+  // With a date WHOIS gave after RDAP failed: "from WHOIS whois.example (RDAP ...)".
   std::string warning;
 };
 

@@ -74,6 +74,7 @@ struct PendingFacts : std::enable_shared_from_this<PendingFacts> {
     if (result.created_days) {
       facts.domain_created_days = result.created_days;
       facts.domain_age_days = days_since_epoch_today() - *result.created_days;
+      if (!result.warning.empty()) age_warnings.push_back("registration date " + result.warning);
     } else if (!result.warning.empty()) {
       age_warnings.push_back("domain age unknown: " + result.warning);
     }

@@ -721,7 +721,9 @@ TEST_F(DomainAgeEndToEnd, RdapRefusedFallsBackToWhois) {
   DomainAgeResult result = lookup_one(lookup, "alpha.closed");
   EXPECT_EQ(result.created_days, k2001_01_01) << result.warning;
   EXPECT_EQ(result.source, "whois");
-  EXPECT_TRUE(result.warning.empty()) << result.warning;
+  // It says which source answered, and why RDAP did not.
+  EXPECT_EQ(result.warning.rfind("from WHOIS whois.test (RDAP rdap-closed.test: ", 0), 0u)
+      << result.warning;
   auto logged = requests_for("whois");
   ASSERT_EQ(logged.size(), 1u);
   EXPECT_EQ(logged[0]["query"], "alpha.closed");
