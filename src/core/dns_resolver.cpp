@@ -575,34 +575,27 @@ struct DnsResolver::Impl {
     if (answer_from_cache(key, done)) return;
     if (join_flight(mx_flights, key, done)) return;
     auto complete = open_flight(mx_flights, key, std::move(done));
-    send_for_flight(mx_flights, key, [&] {
-      queries.fetch_add(1, std::memory_order_relaxed);
-      channel->query(
-          domain, ns_t_mx,
-          [this, domain, key, complete](int status, const unsigned char* answer, int length) {
-            if (is_cancellation(status)) return complete(cancelled_answer<MxAnswer>());
-            count_failure(status);
-            on_mx_answer(domain, key, complete, status, answer, length);
-          });
-    });
+    send_for_flight(mx_flights, key, [&] { query_mx(domain, key, complete); });
   }
 
   // No cache, no flight: the query is this lookup's alone.
   void start_mx_fresh(const std::string& domain, std::function<void(MxAnswer)> done) {
-    const std::string key = "MX " + domain;
     asio::io_context& io_context = io;
-    std::function<void(MxAnswer)> complete = [&io_context,
-                                              done = std::move(done)](MxAnswer answer) {
+    query_mx(domain, "MX " + domain, [&io_context, done = std::move(done)](MxAnswer answer) {
       deliver(io_context, done, std::move(answer));
-    };
+    });
+  }
+
+  void query_mx(const std::string& domain, const std::string& key,
+                std::function<void(MxAnswer)> complete) {
     queries.fetch_add(1, std::memory_order_relaxed);
-    channel->query(
-        domain, ns_t_mx,
-        [this, domain, key, complete](int status, const unsigned char* answer, int length) {
-          if (is_cancellation(status)) return complete(cancelled_answer<MxAnswer>());
-          count_failure(status);
-          on_mx_answer(domain, key, complete, status, answer, length);
-        });
+    channel->query(domain, ns_t_mx,
+                   [this, domain, key, complete = std::move(complete)](
+                       int status, const unsigned char* answer, int length) {
+                     if (is_cancellation(status)) return complete(cancelled_answer<MxAnswer>());
+                     count_failure(status);
+                     on_mx_answer(domain, key, complete, status, answer, length);
+                   });
   }
 
   void on_mx_answer(const std::string& domain, const std::string& key,
