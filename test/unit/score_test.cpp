@@ -343,7 +343,7 @@ TEST(Score, NoAnswerNeverMakesAnAddressInvalidByItself) {
   assess(v, w);
   EXPECT_EQ(v.assessment.verdict, Verdict::invalid);
   Verification heavy = online(clean_address());
-  heavy.is_disposable = true;  // -35
+  heavy.is_disposable = true;        // -35
   heavy.role.tier = RoleTier::role;  // -45
   heavy.network.smtp = SmtpOutcome::inconclusive;
   EXPECT_EQ(score_of(heavy, w), 20);  // 100 - 80 is below the band already
@@ -365,7 +365,7 @@ TEST(Score, ConfirmedMailboxIsNotFailedOnItsLooksAlone) {
   const Weights w;
   Verification v = online(clean_address());
   v.gibberish = {true, 0, "random_characters"};  // -70
-  v.abuse.garbled_identifier = true;              // -25
+  v.abuse.garbled_identifier = true;             // -25
   v.network.smtp = SmtpOutcome::exists;
   v.network.catch_all = false;
   assess(v, w);
