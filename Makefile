@@ -36,9 +36,16 @@ NOPRELOAD_OPTS = --temp-instance=./tmp_check_nopreload --dbname=contrib_regressi
 # The network suite: verify_email() against the DNS, SMTP and RDAP servers
 # that test/integration/servers.sh starts on loopback addresses (as root).
 NET_TESTS = net_setup net_dns net_smtp net_catch_all net_timeouts net_other_checks net_json \
-            net_privileges net_interrupts net_cache net_bulk net_jobs net_usage net_domain_age net_dead_domains
+            net_privileges net_interrupts net_cache net_bulk net_jobs net_usage net_parallel net_domain_age net_dead_domains
 NET_OPTS = --temp-instance=./tmp_check_net --temp-config=test/integration/pg.conf \
            --dbname=contrib_regression
+
+# `make <suite> PARALLEL=1` runs a suite under parallel plans (test/parallel.conf).
+PARALLEL_OPTS = $(if $(PARALLEL),--temp-config=test/parallel.conf)
+REGRESS_OPTS += $(PARALLEL_OPTS)
+ISOLATION_OPTS += $(PARALLEL_OPTS)
+NOPRELOAD_OPTS += $(PARALLEL_OPTS)
+NET_OPTS += $(PARALLEL_OPTS)
 
 EXTRA_CLEAN = $(GEN_DIR) tmp_check tmp_check_iso tmp_check_nopreload tmp_check_net output_iso results \
               regression.diffs regression.out
@@ -121,3 +128,9 @@ bench-job: install
 .PHONY: bench-postfix
 bench-postfix: install
 	bash test/bench/postfix_bulk_bench.sh
+
+# libFuzzer targets of the parsers (test/fuzz/): replay the corpora, then fuzz
+# each target FUZZ_SECONDS seconds (clang; see scripts/install_deps.sh).
+.PHONY: fuzz
+fuzz:
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) bash test/fuzz/run.sh

@@ -51,3 +51,16 @@ CREATE VIEW mailsentry.registry_stats AS SELECT * FROM mailsentry.registry_stats
 COMMENT ON VIEW mailsentry.registry_stats IS
   'Per RDAP or WHOIS server: lookups, failures and its circuit breaker (published each second)';
 GRANT SELECT ON mailsentry.stats, mailsentry.registry_stats TO PUBLIC;
+
+------------------------------------------------------------------------------
+-- Parallel plans. The verification functions read the cache as last
+-- committed (so REPEATABLE READ callers see what the worker wrote since),
+-- which needs a new snapshot: not possible in parallel mode, which the
+-- leader of any parallel plan is in too. They are PARALLEL UNSAFE (a query
+-- calling them gets no parallel plan; they are network-bound anyway).
+-- cached_result() stays PARALLEL SAFE: in parallel mode it reads the cache
+-- in the statement's snapshot.
+------------------------------------------------------------------------------
+ALTER FUNCTION @extschema@.verify_email(text, text, boolean) PARALLEL UNSAFE;
+ALTER FUNCTION @extschema@.verify_email_json(text, text, boolean) PARALLEL UNSAFE;
+ALTER FUNCTION @extschema@.verify_emails(text[], text, boolean) PARALLEL UNSAFE;

@@ -48,14 +48,30 @@ work=$(mktemp -d /tmp/mailsentry-regress.XXXXXX)
 cp -a "$repo/." "$work/"
 chown -R postgres: "$work"
 : >"$logs/installcheck.log"
-for suite in installcheck isolationcheck nopreloadcheck; do
-  (cd "$work" && runuser -u postgres -- make "$suite") 2>&1 | tee -a "$logs/installcheck.log"
-done
+: >"$logs/regression.diffs"
+# Runs one suite (a make target, make arguments after it); shows and keeps
+# its diffs, which the next suite's run would remove.
+run_suite() {
+  (cd "$work" && runuser -u postgres -- make "$@") 2>&1 | tee -a "$logs/installcheck.log"
+  local diffs
+  for diffs in "$work"/regression.diffs "$work"/output_iso/regression.diffs; do
+    [ -f "$diffs" ] || continue
+    echo "--- $* ($diffs)"
+    head -n 200 "$diffs"
+    cat "$diffs" >>"$logs/regression.diffs"
+    rm -f "$diffs"
+  done
+}
+for suite in installcheck isolationcheck nopreloadcheck; do run_suite "$suite"; done
 # The network suite needs the DNS, SMTP and RDAP servers on loopback.
 if bash test/integration/servers.sh start >"$logs/servers.log" 2>&1; then
-  (cd "$work" && runuser -u postgres -- make netcheck) 2>&1 | tee -a "$logs/installcheck.log"
-  phase "worker process tests (strace, SIGKILL recovery, full queue)"
-  # Fresh servers: the SQL suite's greylisting and catch-all memory are gone.
+  run_suite netcheck
+  phase "the same suites under parallel plans (test/parallel.conf)"
+  for suite in installcheck isolationcheck nopreloadcheck; do run_suite "$suite" PARALLEL=1; done
+  # Fresh servers for each network pass: greylisting and catch-all memory.
+  bash test/integration/servers.sh start >>"$logs/servers.log" 2>&1
+  run_suite netcheck PARALLEL=1
+  phase "worker process tests (strace, SIGKILL recovery, full queue, port 25 blocked)"
   bash test/integration/servers.sh start >>"$logs/servers.log" 2>&1
   bash test/integration/process_tests.sh 2>&1 | tee -a "$logs/installcheck.log"
 else
@@ -66,12 +82,7 @@ bash test/integration/servers.sh stop >>"$logs/servers.log" 2>&1
 ok=$(grep -E '\.\.\. ok( |$)' "$logs/installcheck.log" | wc -l)
 bad=$(grep -E '\.\.\. FAILED( |$)|\.\.\. failed \(ignored\)' "$logs/installcheck.log" | wc -l)
 passed=$((passed + ok)); failed=$((failed + bad))
-if [ "$ok" -eq 0 ] || [ "$bad" -ne 0 ]; then
-  status=1
-  for diffs in "$work"/regression.diffs "$work"/output_iso/regression.diffs; do
-    [ -f "$diffs" ] && { echo "--- $diffs"; head -n 200 "$diffs"; cp "$diffs" "$logs/"; }
-  done
-fi
+if [ "$ok" -eq 0 ] || [ "$bad" -ne 0 ]; then status=1; fi
 rm -rf "$work"
 
 echo

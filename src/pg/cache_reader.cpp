@@ -5,6 +5,7 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -193,7 +194,11 @@ bool read_cache_entry(const char* address, std::size_t length, CacheEntry& out) 
   Relation table = nullptr;
   Relation index = nullptr;
   if (!open_cache(table, index)) return false;
-  Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+  // As last committed: entries the worker wrote since the statement began
+  // count. In parallel mode (a parallel worker, or the leader of a parallel
+  // plan) no new snapshot may be taken: the statement's serves there.
+  Snapshot snapshot =
+      RegisterSnapshot(IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot());
   ScanKeyData key;
   ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ,
               PointerGetDatum(utf8_to_text(address, length)));
