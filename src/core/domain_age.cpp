@@ -263,19 +263,21 @@ struct DomainAgeLookup::Impl : std::enable_shared_from_this<DomainAgeLookup::Imp
     return LookupState::none;
   }
 
-  bool server_slower_than(std::string_view registrable_domain,
-                          std::chrono::milliseconds limit) const {
+  bool worth_waiting_for(std::string_view registrable_domain, Clock::time_point started,
+                         std::chrono::milliseconds grace) const {
     auto fetch = fetches.find(normalize_domain(registrable_domain));
     if (fetch == fetches.end()) return false;
-    std::shared_ptr<Attempt> attempt = fetch->second.attempt.lock();
-    if (!attempt || attempt->registry == nullptr) return false;
+    std::shared_ptr<Attempt> own = fetch->second.attempt.lock();
+    if (!own || own->phase != Attempt::Phase::asking || own->registry == nullptr) return false;
+    if (own->asked_at + grace < started) return false;  // asked long before this verification
     const Clock::time_point now = Clock::now();
-    for (const std::weak_ptr<Attempt>& weak : attempt->registry->asking) {
-      std::shared_ptr<Attempt> asking = weak.lock();
-      if (asking && asking->phase == Attempt::Phase::asking && now - asking->asked_at > limit)
-        return true;
+    for (const std::weak_ptr<Attempt>& weak : own->registry->asking) {
+      std::shared_ptr<Attempt> other = weak.lock();
+      if (other && other != own && other->phase == Attempt::Phase::asking &&
+          now - other->asked_at > grace)
+        return false;
     }
-    return false;
+    return true;
   }
 
   void post_completion(const std::string& key, DomainAgeResult result) {
@@ -809,9 +811,10 @@ LookupState DomainAgeLookup::state(std::string_view registrable_domain) const {
   return impl_->state(registrable_domain);
 }
 
-bool DomainAgeLookup::server_slower_than(std::string_view registrable_domain,
-                                         std::chrono::milliseconds limit) const {
-  return impl_->server_slower_than(registrable_domain, limit);
+bool DomainAgeLookup::worth_waiting_for(std::string_view registrable_domain,
+                                        std::chrono::steady_clock::time_point started,
+                                        std::chrono::milliseconds grace) const {
+  return impl_->worth_waiting_for(registrable_domain, started, grace);
 }
 
 }  // namespace mailsentry

@@ -94,11 +94,15 @@ class DomainAgeLookup {
   std::vector<RegistryStats> registry_stats() const;
   // On the io_context thread, like lookup().
   LookupState state(std::string_view registrable_domain) const;
-  // Whether the server the pending lookup of `registrable_domain` waits for
-  // has a request on the wire that is older than `limit`: it is slow right
-  // now, so nobody should wait for its answers. io_context thread only.
-  bool server_slower_than(std::string_view registrable_domain,
-                          std::chrono::milliseconds limit) const;
+  // Whether a verification that started at `started` and is done but for
+  // the registration date should wait up to `grace` for it: the lookup is on
+  // the wire, it went there with this verification (not `grace` or more
+  // before it, as for later addresses of a domain whose lookup hangs), and
+  // no other request at that server has hung for longer than `grace` (a
+  // server that does not answer now). io_context thread only.
+  bool worth_waiting_for(std::string_view registrable_domain,
+                         std::chrono::steady_clock::time_point started,
+                         std::chrono::milliseconds grace) const;
 
  private:
   struct Impl;

@@ -56,6 +56,7 @@ struct PendingFacts : std::enable_shared_from_this<PendingFacts> {
   enum class Age { not_wanted, waiting, arrived } age = Age::not_wanted;
   bool wait_for_age = false;  // depth extended
   std::string registrable_domain;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::unique_ptr<asio::steady_timer> grace;
   std::weak_ptr<std::function<void(LateDomainAge)>> late_age;
 
@@ -242,17 +243,14 @@ void NetworkVerifier::verify(NetworkRequest request, std::function<void(NetworkF
       if (p.age != PendingFacts::Age::waiting) p.deliver();
       return;
     }
-    // On the wire at a server that answers within the grace, or answered and
-    // on its way to this verification (the answer is cached before the
-    // callbacks run): worth the grace. Queued behind a registry's rate limit
-    // or breaker, or at a server slower than the grace right now: not.
-    const LookupState state = alive.expired() ? LookupState::none
-                                              : domain_age_.state(p.registrable_domain);
+    // Answered and on its way to this verification (the answer is cached
+    // before the callbacks run), or on the wire with it at a server that is
+    // not hanging: worth the grace. Queued behind a registry's rate limit or
+    // breaker, or long asked at a server that does not answer: not.
     const bool on_its_way =
-        grace > std::chrono::milliseconds::zero() &&
-        (state == LookupState::cached ||
-         (state == LookupState::in_flight &&
-          !domain_age_.server_slower_than(p.registrable_domain, grace)));
+        grace > std::chrono::milliseconds::zero() && !alive.expired() &&
+        (domain_age_.state(p.registrable_domain) == LookupState::cached ||
+         domain_age_.worth_waiting_for(p.registrable_domain, p.started, grace));
     if (!on_its_way) {
       p.deliver();
       return;
