@@ -177,7 +177,11 @@ SmtpReplyParser::Status SmtpReplyParser::feed(std::string_view input, SmtpReply&
   while (status == Status::need_more) {
     const std::size_t eol = buffer_.find('\n', consumed);
     if (eol == std::string::npos) {
-      if (buffer_.size() - consumed > kMaxLineLength) return fail("reply line too long");
+      // A read may end between the CR and the LF: the CR is not part of the
+      // line, as it is not once the LF has come.
+      std::size_t pending = buffer_.size() - consumed;
+      if (pending > 0 && buffer_.back() == '\r') --pending;
+      if (pending > kMaxLineLength) return fail("reply line too long");
       break;
     }
     std::string_view line(buffer_.data() + consumed, eol - consumed);

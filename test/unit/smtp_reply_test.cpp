@@ -105,6 +105,20 @@ TEST(SmtpReplyParser, OversizedLineIsMalformed) {
   EXPECT_EQ(with_newline.feed(long_line + "\r\n", reply), Status::malformed);
 }
 
+TEST(SmtpReplyParser, ALongestLineIsAcceptedWhereverTheReadsSplitIt) {
+  // Exactly kMaxLineLength octets before the CRLF; a read may end between
+  // the CR and the LF (found by the smtp_reply fuzz target).
+  const std::string line = "250 " + std::string(SmtpReplyParser::kMaxLineLength - 4, 'a');
+  SmtpReply whole_reply;
+  SmtpReplyParser whole;
+  ASSERT_EQ(whole.feed(line + "\r\n", whole_reply), Status::reply);
+  SmtpReply split_reply;
+  SmtpReplyParser split;
+  EXPECT_EQ(split.feed(line + "\r", split_reply), Status::need_more);
+  ASSERT_EQ(split.feed("\n", split_reply), Status::reply);
+  EXPECT_EQ(split_reply.lines, whole_reply.lines);
+}
+
 TEST(SmtpReplyParser, TooManyLinesIsMalformed) {
   SmtpReplyParser parser;
   SmtpReply reply;
