@@ -74,6 +74,8 @@ if bash test/integration/servers.sh start >"$logs/servers.log" 2>&1; then
   phase "worker process tests (strace, SIGKILL recovery, full queue, port 25 blocked)"
   bash test/integration/servers.sh start >>"$logs/servers.log" 2>&1
   bash test/integration/process_tests.sh 2>&1 | tee -a "$logs/installcheck.log"
+  phase "pg_dump round trip"
+  bash test/integration/dump_restore_test.sh 2>&1 | tee -a "$logs/installcheck.log"
 else
   tail -n 30 "$logs/servers.log"
   echo "test integration_servers ... FAILED (servers did not start)" | tee -a "$logs/installcheck.log"
@@ -84,6 +86,13 @@ bad=$(grep -E '\.\.\. FAILED( |$)|\.\.\. failed \(ignored\)' "$logs/installcheck
 passed=$((passed + ok)); failed=$((failed + bad))
 if [ "$ok" -eq 0 ] || [ "$bad" -ne 0 ]; then status=1; fi
 rm -rf "$work"
+
+phase "fuzzing: replay the seed corpora, then fuzz each target ${FUZZ_SECONDS:-10} s (test/fuzz)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} bash test/fuzz/run.sh 2>&1 | tee "$logs/fuzz.log"
+ok=$(grep -E '^test .* \.\.\. ok' "$logs/fuzz.log" | wc -l)
+bad=$(grep -E '^test .* \.\.\. FAILED' "$logs/fuzz.log" | wc -l)
+passed=$((passed + ok)); failed=$((failed + bad))
+if [ "$ok" -eq 0 ] || [ "$bad" -ne 0 ]; then status=1; fi
 
 echo
 echo "$passed passed, $failed failed"
