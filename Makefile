@@ -13,7 +13,9 @@ PG_SOURCES = $(sort $(wildcard src/pg/*.cpp))
 GENERATED_SOURCES = $(GEN_DIR)/builtin_lists.cpp $(GEN_DIR)/gibberish_model.cpp
 OBJS = $(CORE_SOURCES:.cpp=.o) $(PG_SOURCES:.cpp=.o) $(GENERATED_SOURCES:.cpp=.o)
 
-PG_CPPFLAGS = -Isrc/core -Isrc/pg -DASIO_STANDALONE -DASIO_NO_DEPRECATED
+# ASIO_HAS_STD_ALIGNED_ALLOC: one allocation scheme for Asio in every
+# translation unit (see CMakeLists.txt).
+PG_CPPFLAGS = -Isrc/core -Isrc/pg -DASIO_STANDALONE -DASIO_NO_DEPRECATED -DASIO_HAS_STD_ALIGNED_ALLOC=1
 PG_CXXFLAGS = -std=c++17 -fvisibility-inlines-hidden -Wno-register
 SHLIB_LINK = -lidn2 -lunistring -lpsl -lcares -lssl -lcrypto -lpthread -lstdc++
 

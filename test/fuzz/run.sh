@@ -48,7 +48,7 @@ fi
 
 SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CXXFLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer $SANITIZE
-  -DASIO_STANDALONE -DASIO_NO_DEPRECATED -I"$ROOT/src/core")
+  -DASIO_STANDALONE -DASIO_NO_DEPRECATED -DASIO_HAS_STD_ALIGNED_ALLOC=1 -I"$ROOT/src/core")
 LIBS=(-lidn2 -lunistring -lpsl -lcares -lssl -lcrypto -lpthread)
 
 mkdir -p "$GEN" "$OBJ" "$WORK"
