@@ -136,3 +136,12 @@ bench-postfix: install
 .PHONY: fuzz
 fuzz:
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) bash test/fuzz/run.sh
+
+# The soak test (test/soak/soak.sh): 50 sessions calling verify_email /
+# verify_emails for SOAK_SECONDS (default 300) while the MTA restarts, the
+# DNS server stops and starts and the worker gets SIGTERM twice; its own
+# servers on 127.0.0.162-165 and its own throwaway cluster (needs root).
+# test/run_all.sh runs the short form, make soak SOAK_SECONDS=30.
+.PHONY: soak
+soak: install
+	SOAK_SECONDS=$(or $(SOAK_SECONDS),300) bash test/soak/soak.sh

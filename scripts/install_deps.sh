@@ -7,7 +7,7 @@ packages=(
   libc-ares-dev libasio-dev libssl-dev libidn2-dev libunistring-dev libpsl-dev publicsuffix
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
   clang-14 libclang-rt-14-dev
-  python3 dnsmasq-base postfix strace bc
+  python3 python3-psycopg2 dnsmasq-base postfix strace bc
 )
 missing=()
 for p in "${packages[@]}"; do
