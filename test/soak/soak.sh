@@ -40,7 +40,8 @@
 #   70%  the worker gets SIGTERM again
 #   85%  the MTA restarts again
 # Afterwards: the driver's checks (no slot in flight or queued within
-# SETTLE s, every finished verdict in mailsentry.cache), the postmaster is
+# SETTLE s, every finished verdict in mailsentry.cache), a fresh probe gets
+# a confirmed verdict again within 20 s, the postmaster is
 # the one that started (same pid) and its log shows no crash and no
 # crash-restart ("terminated by signal", "terminating any other active
 # server processes", "reinitializing", PANIC).
@@ -451,6 +452,23 @@ driver_status=$?
 driver=""
 printf 'soak: %4d s  the load ended\n' $((SECONDS - run_start))
 cat "$BENCH_STATE/driver.out"
+
+# ---- Still working -----------------------------------------------------------------
+
+# After all that, a fresh probe gets a confirmed verdict again (the breaker the
+# last MTA restart opened closes after its 5 s cooldown): within 20 s.
+alive=""
+for ((i = 0; i < 20; i++)); do
+  alive=$(temp_psql -Atq -c "SELECT verdict || ' ' || verification_level
+                             FROM verify_email('carla.2@soak-store-03.net', refresh => true)" 2>&1)
+  [[ $alive == "valid confirmed" ]] && break
+  sleep 1
+done
+if [[ $alive == "valid confirmed" ]]; then
+  echo "after the load: a fresh probe is confirmed again ($i s)"
+else
+  problems+=("a fresh probe after the load gave '$alive', not 'valid confirmed', for 20 s")
+fi
 
 # ---- The server's log -------------------------------------------------------------
 
