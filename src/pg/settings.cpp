@@ -7,14 +7,18 @@ extern "C" {
 #include "utils/guc.h"
 }
 
+#include <algorithm>
 #include <asio/ip/address.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
+#include "address_literal.hpp"
 #include "dns_resolver.hpp"
 #include "guard.hpp"
 #include "smtp_prober.hpp"
+#include "syntax.hpp"
 #include "text_list.hpp"
 
 namespace mailsentry::pg {
@@ -31,7 +35,109 @@ const struct config_enum_entry kStartTlsOptions[] = {
 
 // Validation hooks: C++ parsing runs guarded, the verdict is reported to the
 // GUC machinery after the guard.
+
+// Every string setting: a CR or LF would end an SMTP command or a log line
+// early, and no setting needs any control character.
+bool printable(const char* value) {
+  if (value == nullptr) return true;
+  for (const char* p = value; *p != '\0'; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c == 0x7f) {
+      GUC_check_errdetail("The value has a control character (byte 0x%02X at position %d).", c,
+                          static_cast<int>(p - value) + 1);
+      GUC_check_errhint("Settings of mailsentry take printable text only.");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool check_printable(char** newval, void**, GucSource) { return printable(*newval); }
+
+// RFC 5321 4.1.1.1: EHLO takes a domain or an address literal.
+constexpr std::size_t kMaxHeloNameOctets = 255;
+
+void helo_name_problem(std::string_view name, char* bad, std::size_t size) {
+  if (name.empty()) {
+    snprintf(bad, size, "The name is empty.");
+    return;
+  }
+  if (name.size() > kMaxHeloNameOctets) {
+    snprintf(bad, size, "The name is %zu bytes long; at most %zu are allowed.", name.size(),
+             kMaxHeloNameOctets);
+    return;
+  }
+  if (name.front() == '[') {
+    std::string canonical;
+    const LiteralCheck literal = name.back() == ']'
+        ? check_address_literal(name.substr(1, name.size() - 2), canonical)
+        : LiteralCheck{false, "no closing bracket"};
+    if (!literal.ok)
+      snprintf(bad, size, "Not an address literal: %.*s.", static_cast<int>(literal.error.size()),
+               literal.error.data());
+    return;
+  }
+  std::size_t label_start = 0;
+  for (std::size_t i = 0; i <= name.size(); ++i) {
+    if (i < name.size() && name[i] != '.') {
+      const unsigned char c = static_cast<unsigned char>(name[i]);
+      const bool ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '-';
+      if (!ldh) {
+        snprintf(bad, size, "A host name has only letters, digits, hyphens and dots "
+                            "(byte %zu is not one).", i + 1);
+        return;
+      }
+      continue;
+    }
+    const std::string_view label = name.substr(label_start, i - label_start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      snprintf(bad, size, "Each label of a host name has 1 to 63 characters and neither starts "
+                          "nor ends with a hyphen.");
+      return;
+    }
+    label_start = i + 1;
+  }
+}
+
+bool check_helo_name(char** newval, void**, GucSource) {
+  if (!printable(*newval)) return false;
+  char bad[320] = "";
+  const GuardResult result = run_guarded("mailsentry.helo_name", [&] {
+    helo_name_problem(*newval ? *newval : "", bad, sizeof bad);
+  });
+  if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
+  if (bad[0] == '\0') return true;
+  GUC_check_errdetail("%s", bad);
+  GUC_check_errhint("Use this server's public host name, e.g. 'mx1.example.com', or an address "
+                    "literal, e.g. '[192.0.2.1]'.");
+  return false;
+}
+
+bool check_mail_from(char** newval, void**, GucSource) {
+  if (!printable(*newval)) return false;
+  const char* value = *newval ? *newval : "";
+  if (value[0] == '\0') return true;  // the null reverse-path <>
+  char bad[320] = "";
+  if (strpbrk(value, " <>") != nullptr) {
+    snprintf(bad, sizeof bad, "The address has a space or an angle bracket.");
+  } else {
+    const GuardResult result = run_guarded("mailsentry.mail_from", [&] {
+      const ParsedAddress parsed = parse_address(value);
+      if (!parsed.valid)
+        snprintf(bad, sizeof bad, "Not an email address: %s.", parsed.error.c_str());
+    });
+    if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
+  }
+  if (bad[0] == '\0') return true;
+  GUC_check_errdetail("%s", bad);
+  GUC_check_errhint("Give the bare address, e.g. 'probe@example.com', or '' for the null "
+                    "reverse-path <>.");
+  return false;
+}
+
 bool check_dns_servers(char** newval, void**, GucSource) {
+  if (!printable(*newval)) return false;
   char message[320] = "";
   const GuardResult result = run_guarded("mailsentry.dns_servers", [&] {
     try {
@@ -48,6 +154,7 @@ bool check_dns_servers(char** newval, void**, GucSource) {
 }
 
 bool check_source_addresses(char** newval, void**, GucSource) {
+  if (!printable(*newval)) return false;
   char bad[320] = "";
   const GuardResult result = run_guarded("mailsentry.source_addresses", [&] {
     for (const std::string& item : split_list(*newval)) {
@@ -66,6 +173,7 @@ bool check_source_addresses(char** newval, void**, GucSource) {
 }
 
 bool check_smtp_timeouts(char** newval, void**, GucSource) {
+  if (!printable(*newval)) return false;
   char bad[320] = "";
   int count = 0;
   const GuardResult result = run_guarded("mailsentry.smtp_timeouts", [&] {
@@ -120,7 +228,7 @@ void define_settings() {
   if (process_shared_preload_libraries_in_progress) {
     define_string("mailsentry.database",
                   "The database the worker connects to; the extension must be created there.",
-                  &s.database, "postgres", PGC_POSTMASTER);
+                  &s.database, "postgres", PGC_POSTMASTER, check_printable);
     define_int("mailsentry.queue_size", "Requests that can wait for the worker at once.",
                &s.queue_size, 1024, 16, 65536, PGC_POSTMASTER);
   }
@@ -135,9 +243,9 @@ void define_settings() {
   define_int("mailsentry.smtp_port", "TCP port of the mail servers (25; tests use others).",
              &s.smtp_port, 25, 1, 65535, PGC_SIGHUP);
   define_string("mailsentry.helo_name", "The name sent in EHLO/HELO.", &s.helo_name,
-                "localhost", PGC_SIGHUP);
+                "localhost", PGC_SIGHUP, check_helo_name);
   define_string("mailsentry.mail_from", "The reverse-path of MAIL FROM; empty sends <>.",
-                &s.mail_from, "", PGC_SIGHUP);
+                &s.mail_from, "", PGC_SIGHUP, check_mail_from);
   DefineCustomEnumVariable("mailsentry.starttls", "STARTTLS: off, opportunistic or required.",
                            nullptr, &s.starttls, static_cast<int>(StartTlsMode::opportunistic),
                            kStartTlsOptions, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
@@ -169,11 +277,11 @@ void define_settings() {
               &s.domain_age, true, PGC_SIGHUP);
   define_string("mailsentry.rdap_bootstrap_file",
                 "IANA RDAP bootstrap file (dns.json); empty: the one shipped with mailsentry.",
-                &s.rdap_bootstrap_file, "", PGC_SIGHUP);
+                &s.rdap_bootstrap_file, "", PGC_SIGHUP, check_printable);
   define_string("mailsentry.whois_server",
                 "WHOIS server host[:port], asked for TLDs without RDAP and when RDAP fails; "
                 "empty: the server IANA's WHOIS refers to.",
-                &s.whois_server, "", PGC_SIGHUP);
+                &s.whois_server, "", PGC_SIGHUP, check_printable);
   define_int("mailsentry.rdap_timeout", "Timeout of one RDAP or WHOIS request.",
              &s.rdap_timeout_ms, 3000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS);
   define_int("mailsentry.rdap_min_interval",
@@ -191,7 +299,7 @@ void define_settings() {
               &s.rdap_verify_tls, true, PGC_SIGHUP);
   define_string("mailsentry.dnsbl_zones",
                 "DNS blocklist zones for domains, comma-separated; empty: none.", &s.dnsbl_zones,
-                "", PGC_SIGHUP);
+                "", PGC_SIGHUP, check_printable);
   define_int("mailsentry.cache_ttl", "How long a verdict stays in mailsentry.cache.",
              &s.cache_ttl_s, 7 * 86400, 0, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S);
   define_int("mailsentry.cache_ttl_inconclusive",
@@ -204,7 +312,8 @@ void define_settings() {
   define_string("mailsentry.dns_canary_domains",
                 "Domains whose MX the worker looks up to know that its resolver sees the "
                 "Internet before NXDOMAIN may prove a domain dead; empty: no check.",
-                &s.dns_canary_domains, "gmail.com, outlook.com, yahoo.com", PGC_SIGHUP);
+                &s.dns_canary_domains, "gmail.com, outlook.com, yahoo.com", PGC_SIGHUP,
+                check_printable);
   define_int("mailsentry.reprobe_delay",
              "The worker asks again this long after an inconclusive answer (greylisting).",
              &s.reprobe_delay_s, 300, 1, 86400, PGC_SIGHUP, GUC_UNIT_S);
@@ -216,22 +325,33 @@ void define_settings() {
              &s.cache_purge_interval_s, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S);
   define_int("mailsentry.job_concurrency", "Addresses of background jobs in flight at once.",
              &s.job_concurrency, 1000, 1, 100000, PGC_SIGHUP);
-  // Per call.
+  // Caps what any role may SET mailsentry.verify_timeout to: a waiting call
+  // holds its queue slots, and the worker keeps working for it.
+  define_int("mailsentry.max_verify_timeout",
+             "The longest mailsentry.verify_timeout takes effect (the wait is the lesser).",
+             &s.max_verify_timeout_ms, 60000, 100, 3600000, PGC_SIGHUP, GUC_UNIT_MS);
+  // Per call. How long the worker holds an MX session or a connection slot
+  // for one address is the superuser's call: these are shared by all roles.
   define_string("mailsentry.smtp_timeouts",
                 "Progressive SMTP timeouts in ms, one per attempt, e.g. '1500,2500,3500'.",
-                &s.smtp_timeouts, "1500,2500,3500", PGC_USERSET, check_smtp_timeouts);
+                &s.smtp_timeouts, "1500,2500,3500", PGC_SUSET, check_smtp_timeouts);
   define_int("mailsentry.greylist_retry_delay",
              "Depth 'extended' re-probes greylisted and catch-all answers after this.",
-             &s.greylist_retry_delay_ms, 3000, 0, 60000, PGC_USERSET, GUC_UNIT_MS);
+             &s.greylist_retry_delay_ms, 3000, 0, 60000, PGC_SUSET, GUC_UNIT_MS);
   define_int("mailsentry.queue_wait_timeout",
              "How long a call waits for room in a full request queue before failing.",
              &s.queue_wait_timeout_ms, 10000, 0, 3600000, PGC_USERSET, GUC_UNIT_MS);
   define_int("mailsentry.verify_timeout",
-             "Longest wait for the network checks of one address; then the verdict is estimated.",
+             "Longest wait for the network checks of one address; then the verdict is estimated "
+             "(at most mailsentry.max_verify_timeout).",
              &s.verify_timeout_ms, 30000, 100, 3600000, PGC_USERSET, GUC_UNIT_MS);
   define_string("mailsentry.debug_fail_point",
                 "Makes the named SQL entry point throw a C++ exception (tests the error guard).",
-                &s.debug_fail_point, "", PGC_SUSET, nullptr, GUC_NOT_IN_SAMPLE);
+                &s.debug_fail_point, "", PGC_SUSET, check_printable, GUC_NOT_IN_SAMPLE);
+}
+
+int effective_verify_timeout_ms() {
+  return std::min(settings.verify_timeout_ms, settings.max_verify_timeout_ms);
 }
 
 }  // namespace mailsentry::pg

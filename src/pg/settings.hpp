@@ -44,7 +44,9 @@ struct Settings {
   int reprobe_attempts;
   int job_concurrency;
   int cache_purge_interval_s;
-  // Per call (SET in a session applies to its own calls).
+  int max_verify_timeout_ms;  // caps verify_timeout_ms (see effective_verify_timeout_ms)
+  // Per call (SET in a session applies to its own calls); smtp_timeouts and
+  // greylist_retry_delay_ms are superuser-only: they hold shared MX sessions.
   char* smtp_timeouts;
   int greylist_retry_delay_ms;
   int queue_wait_timeout_ms;
@@ -57,5 +59,10 @@ extern Settings settings;
 // Defines every GUC; called from _PG_init. Postmaster-only settings are
 // defined in every process so their values can be shown and read.
 void define_settings();
+
+// mailsentry.verify_timeout as it takes effect: any role may lower its own,
+// none may wait longer than mailsentry.max_verify_timeout. Read it here, not
+// from settings.verify_timeout_ms.
+int effective_verify_timeout_ms();
 
 }  // namespace mailsentry::pg
