@@ -22,7 +22,7 @@ SHLIB_LINK = -lidn2 -lunistring -lpsl -lcares -lssl -lcrypto -lpthread -lstdc++
 # pg_regress on a temporary instance that preloads the library, so the tests
 # also cover what needs shared_preload_libraries.
 REGRESS = syntax normalize suggest offline_checks email_address_domain lists_and_weights \
-          bad_input error_guard worker_database
+          bad_input error_guard worker_database privileges
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/regress.conf
 # Isolation tests (two sessions); run by `make isolationcheck`, so that a
 # failure in one suite does not hide the other.

@@ -64,3 +64,124 @@ GRANT SELECT ON mailsentry.stats, mailsentry.registry_stats TO PUBLIC;
 ALTER FUNCTION @extschema@.verify_email(text, text, boolean) PARALLEL UNSAFE;
 ALTER FUNCTION @extschema@.verify_email_json(text, text, boolean) PARALLEL UNSAFE;
 ALTER FUNCTION @extschema@.verify_emails(text[], text, boolean) PARALLEL UNSAFE;
+
+------------------------------------------------------------------------------
+-- Least privilege for jobs. A job belongs to the login role that submitted
+-- it (session_user, as submit() records it); its label, progress and
+-- addresses are shown to that role, to its members and to superusers only.
+-- The owner may have been dropped, and pg_has_role() raises for the name of
+-- a role that no longer exists: the checks go by OID (NULL, so no
+-- membership, for a dropped role), which cannot fail whatever the order in
+-- which the planner evaluates them. security_barrier: a caller's own
+-- functions in WHERE see only the rows the filter lets through.
+------------------------------------------------------------------------------
+CREATE OR REPLACE VIEW mailsentry.jobs WITH (security_barrier) AS
+  SELECT j.job_id, j.submitted_by, j.submitted_at, j.source, j.depth, j.state, j.total, j.done,
+         round(100.0 * j.done / nullif(j.total, 0), 1) AS percent_done,
+         j.valid, j.caution, j.risky, j.invalid,
+         j.started_at, j.finished_at,
+         round((j.done / nullif(extract(epoch FROM coalesce(j.finished_at, now()) - j.started_at), 0))::numeric, 1)
+           AS addresses_per_second,
+         CASE WHEN j.state = 'running' AND j.done > 0 THEN
+           (coalesce(j.finished_at, now()) - j.started_at) * ((j.total - j.done)::float8 / j.done)
+         END AS estimated_time_left
+  FROM mailsentry.job_queue j
+  WHERE (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user)
+     OR pg_catalog.pg_has_role(session_user,
+          (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = j.submitted_by), 'MEMBER');
+
+-- Not for PUBLIC (addresses are personal data); a role granted it (and
+-- EXECUTE on cached_result) sees the results of the jobs it may see above.
+CREATE OR REPLACE VIEW mailsentry.job_results WITH (security_barrier) AS
+  SELECT i.job_id, i.item, i.email, r.normalized, r.score, r.verdict, r.recommendation,
+         r.verification_level, r.smtp_valid, r.catch_all, r.is_disposable, r.is_role_based,
+         r.has_typo, r.suggestion, r.checked_at
+  FROM mailsentry.job_items i CROSS JOIN LATERAL mailsentry.cached_result(i.email) r
+  WHERE i.verdict IS NOT NULL
+    AND EXISTS (
+      SELECT FROM mailsentry.job_queue j
+      WHERE j.job_id = i.job_id
+        AND ((SELECT ro.rolsuper FROM pg_catalog.pg_roles ro WHERE ro.rolname = session_user)
+             OR pg_catalog.pg_has_role(session_user,
+                  (SELECT ro.oid FROM pg_catalog.pg_roles ro WHERE ro.rolname = j.submitted_by),
+                  'MEMBER')));
+
+-- A superuser may cancel the job of a dropped role; the error does not name
+-- the owner of a job the caller may not see. (The RAISE lines keep their
+-- line numbers: error contexts name them.)
+CREATE OR REPLACE FUNCTION mailsentry.cancel(job bigint) RETURNS boolean
+  LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  AS $$
+  DECLARE
+    owner name;
+  BEGIN
+    SELECT submitted_by INTO owner FROM mailsentry.job_queue WHERE job_id = job;
+    IF NOT FOUND THEN
+      RETURN false;
+    END IF;
+    IF NOT (coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false) OR coalesce(pg_has_role(session_user, (SELECT oid FROM pg_roles WHERE rolname = owner), 'MEMBER'), false)) THEN
+      RAISE EXCEPTION 'mailsentry: job % belongs to another role', job
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    UPDATE mailsentry.job_queue SET state = 'cancelled', finished_at = now()
+      WHERE job_id = job AND state IN ('queued', 'running');
+    RETURN FOUND;
+  END
+  $$;
+
+-- Labels are shown in mailsentry.jobs: at most 200 characters. The error for
+-- an unknown depth echoes at most 40 characters of it.
+CREATE OR REPLACE FUNCTION mailsentry.submit(emails text[], depth text DEFAULT 'standard',
+                                             label text DEFAULT 'array')
+  RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  AS $$
+  DECLARE
+    new_job bigint;
+    item_count bigint;
+  BEGIN
+    IF emails IS NULL THEN
+      RAISE EXCEPTION 'mailsentry: the list of addresses is NULL'
+        USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF depth IS NULL OR depth NOT IN ('quick', 'standard', 'extended') THEN
+      RAISE EXCEPTION 'mailsentry: unknown depth "%"', CASE WHEN length(depth) > 40 THEN left(depth, 40) || '...' ELSE depth END
+        USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''quick'', ''standard'' or ''extended''.';
+    END IF;
+    IF length(label) > 200 THEN
+      RAISE EXCEPTION 'mailsentry: the label has % characters', length(label)
+        USING ERRCODE = 'string_data_right_truncation', DETAIL = 'A label has at most 200 characters.';
+    END IF;
+    INSERT INTO mailsentry.job_queue (submitted_by, source, depth, total)
+      VALUES (session_user, coalesce(label, ''), depth, 0)
+      RETURNING job_id INTO new_job;
+    -- Exact duplicates are verified once; NULL and empty elements are skipped.
+    INSERT INTO mailsentry.job_items (job_id, item, email, address)
+      SELECT new_job, row_number() OVER (ORDER BY first_position), e,
+             @extschema@.email_normalize(e)
+      FROM (SELECT e, min(position) AS first_position
+            FROM unnest(emails) WITH ORDINALITY AS u(e, position)
+            WHERE e IS NOT NULL AND e <> ''
+            GROUP BY e) d;
+    GET DIAGNOSTICS item_count = ROW_COUNT;
+    UPDATE mailsentry.job_queue SET total = item_count,
+        state = CASE WHEN item_count = 0 THEN 'finished' ELSE 'queued' END,
+        finished_at = CASE WHEN item_count = 0 THEN now() END
+      WHERE job_id = new_job;
+    RETURN new_job;
+  END
+  $$;
+
+-- A quoted schema, table and column can make a longer label than submit()
+-- takes: the label is cut to 200 characters.
+CREATE OR REPLACE FUNCTION mailsentry.submit(tbl regclass, col name, depth text DEFAULT 'standard')
+  RETURNS bigint
+  LANGUAGE plpgsql VOLATILE STRICT SECURITY INVOKER
+  AS $$
+  DECLARE
+    addresses text[];
+  BEGIN
+    EXECUTE format('SELECT array_agg(%I::text) FROM %s', col, tbl) INTO addresses;
+    RETURN mailsentry.submit(coalesce(addresses, '{}'::text[]), depth, left(format('%s.%I', tbl, col), 200));
+  END
+  $$;
