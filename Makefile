@@ -38,7 +38,7 @@ NOPRELOAD_OPTS = --temp-instance=./tmp_check_nopreload --dbname=contrib_regressi
 # The network suite: verify_email() against the DNS, SMTP and RDAP servers
 # that test/integration/servers.sh starts on loopback addresses (as root).
 NET_TESTS = net_setup net_dns net_smtp net_catch_all net_timeouts net_other_checks net_json \
-            net_privileges net_interrupts net_cache net_bulk net_jobs net_usage net_parallel net_domain_age net_dead_domains
+            net_privileges net_interrupts net_cache net_bulk net_jobs net_usage net_parallel net_domain_age net_dead_domains net_fail_points
 NET_OPTS = --temp-instance=./tmp_check_net --temp-config=test/integration/pg.conf \
            --dbname=contrib_regression
 

@@ -21,3 +21,9 @@ FROM email_check_offline(repeat('a', 1024 * 1024) || '@acme-widgets.com');
 SELECT email_syntax_valid(repeat('a', 1024 * 1024)),
        email_normalize(repeat('b', 1024 * 1024) || '@x.com'),
        email_suggest(repeat('c', 1024 * 1024) || '@gmial.com') IS NOT NULL AS suggested;
+
+-- An unknown depth is named in the error, at most its first 40 bytes (cut
+-- on a character boundary), whatever the argument's size.
+SELECT verify_email('jane@acme-widgets.com', repeat('deep', 25000));
+SELECT count(*) FROM verify_emails(ARRAY['jane@acme-widgets.com'], repeat('ü', 50000));
+SELECT verify_email_json('jane@acme-widgets.com', 'deeper');

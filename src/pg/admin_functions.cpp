@@ -56,7 +56,12 @@ extern "C" Datum mailsentry_list_names(PG_FUNCTION_ARGS) {
   // A scalar set: the descriptor comes from the caller's expectation.
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  for (std::string_view name : Lists::names()) {  // static vector of views of literals
+  // Built on first use (which may throw), then read as plain views of literals.
+  const std::vector<std::string_view>* names = nullptr;
+  raise_if_failed(run_guarded("mailsentry.list_names", [&] { names = &Lists::names(); }),
+                  "mailsentry.list_names");
+  for (std::size_t i = 0; i < names->size(); ++i) {
+    const std::string_view name = (*names)[i];
     Datum value = PointerGetDatum(cstring_to_text_with_len(name.data(), name.size()));
     bool is_null = false;
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
@@ -68,8 +73,12 @@ extern "C" Datum mailsentry_default_weights(PG_FUNCTION_ARGS) {
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   const Weights defaults;
-  const auto& fields = Weights::fields();  // static, built once; references plain data
-  for (const auto& field : fields) {
+  // Built on first use (which may throw); plain data after that.
+  const std::vector<Weights::Field>* fields = nullptr;
+  raise_if_failed(run_guarded("mailsentry.default_weights", [&] { fields = &Weights::fields(); }),
+                  "mailsentry.default_weights");
+  for (std::size_t i = 0; i < fields->size(); ++i) {
+    const Weights::Field& field = (*fields)[i];
     Datum values[3];
     bool nulls[3] = {false, false, false};
     values[0] = PointerGetDatum(cstring_to_text_with_len(field.name.data(), field.name.size()));
@@ -90,7 +99,7 @@ extern "C" Datum mailsentry_builtin_list(PG_FUNCTION_ARGS) {
   static Lists builtin_lists_for_listing;
   static bool constructed = false;
   const NamedList* list = nullptr;
-  bool known = false;
+  std::size_t count = 0;
   raise_if_failed(run_guarded("mailsentry_builtin_list",
                               [&] {
                                 if (!constructed) {
@@ -98,23 +107,32 @@ extern "C" Datum mailsentry_builtin_list(PG_FUNCTION_ARGS) {
                                   constructed = true;
                                 }
                                 list = builtin_lists_for_listing.by_name(name);
-                                known = list != nullptr;
+                                if (list != nullptr) list->for_each([&](const BuiltinEntry&) { ++count; });
                               }),
                   "mailsentry_builtin_list");
-  if (!known)
+  if (list == nullptr)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("mailsentry: no built-in list called \"%s\"", name),
                     errhint("SELECT * FROM mailsentry.list_names() shows the lists.")));
-  // for_each only visits plain BuiltinEntry views of static data: no C++
-  // object with a destructor is alive while PostgreSQL allocates.
-  list->for_each([&](const BuiltinEntry& entry) {
+  // The entries (plain views of static data) are copied into palloc'd
+  // memory by C++ code that calls no PostgreSQL function; the rows are then
+  // built outside any C++ frame.
+  auto* entries = static_cast<BuiltinEntry*>(palloc(sizeof(BuiltinEntry) * (count + 1)));
+  std::size_t filled = 0;
+  raise_if_failed(run_guarded("mailsentry_builtin_list", [&] {
+    list->for_each([&](const BuiltinEntry& entry) {
+      if (filled < count) entries[filled++] = entry;
+    });
+  }), "mailsentry_builtin_list");
+  for (std::size_t i = 0; i < filled; ++i) {
+    const BuiltinEntry& entry = entries[i];
     Datum values[2];
     bool nulls[2] = {false, entry.detail.empty()};
     values[0] = PointerGetDatum(utf8_to_text(entry.key.data(), entry.key.size()));
     values[1] = nulls[1] ? (Datum)0
                          : PointerGetDatum(utf8_to_text(entry.detail.data(), entry.detail.size()));
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-  });
+  }
   return (Datum)0;
 }
 

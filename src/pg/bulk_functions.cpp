@@ -22,6 +22,7 @@ extern "C" {
 #include <vector>
 
 #include "cache_table.hpp"
+#include "depth_argument.hpp"
 #include "engine_config.hpp"
 #include "guard.hpp"
 #include "request_queue.hpp"
@@ -100,7 +101,7 @@ void emit(const Output& out, std::size_t input, TimestampTz checked_at) {
 // and nothing per address has to be kept while the worker is busy).
 void finish_input(std::size_t input, const NetworkFactsPod* facts, bool cached,
                   const char* missing_reason) {
-  raise_if_failed(run_guarded("verify_emails", [&] {
+  raise_if_failed(run_guarded("verify_emails finishing", [&] {
     BulkCall& c = *call;
     (void)start_verification(c.inputs[input], c.depth, make_probe_settings(settings), c.v);
     std::optional<NetworkFacts> network;
@@ -123,15 +124,18 @@ void finish_pending(const Output& out, std::size_t index, const NetworkFactsPod*
   ++call->finished;
 }
 
-// Hands pending address `index` to the worker in `slot`.
+// Hands pending address `index` to the worker in `slot`; the slot is given
+// back when the request cannot be built.
 void submit_pending(std::size_t index, int slot) {
-  raise_if_failed(run_guarded("verify_emails", [&] {
+  const GuardResult built = run_guarded("verify_emails submitting", [&] {
     BulkCall& c = *call;
     const std::optional<NetworkRequest> request = start_verification(
         c.inputs[c.pending[index].first_input], c.depth, make_probe_settings(settings), c.v);
     if (!request) throw std::logic_error("an address needing no network was queued");
     request_to_pod(*request, request_pod);
-  }), "verify_emails");
+  });
+  if (built.failed) abandon_slot(slot);
+  raise_if_failed(built, "verify_emails");
   memcpy(&shared_queue->slots[slot].request, &request_pod, sizeof request_pod);
   submit_slot(slot);
   PendingAddress& p = call->pending[index];
@@ -153,7 +157,7 @@ bool collect(const Output& out) {
       release_slot(slot);
       facts = &answer_pod;
     } else if ((GetCurrentTimestamp() - call->pending[index].submitted_at) / 1000 >=
-               settings.verify_timeout_ms) {
+               effective_verify_timeout_ms()) {
       abandon_slot(slot);
       pg_atomic_fetch_add_u64(&shared_queue->stats.timeouts, 1);
     } else {
@@ -168,21 +172,23 @@ bool collect(const Output& out) {
   return progress;
 }
 
+// Keeps as many addresses with the worker as this session's share of the
+// queue allows (mailsentry.queue_slots_per_backend and _per_role).
 void run_network_phase(const Output& out) {
-  const std::size_t cap =
-      static_cast<std::size_t>(shared_queue->slot_count > 1 ? shared_queue->slot_count / 2 : 1);
-  raise_if_failed(run_guarded("verify_emails", [&] { call->in_flight.reserve(cap); }),
-                  "verify_emails");
+  raise_if_failed(run_guarded("verify_emails", [&] {
+    call->in_flight.reserve(static_cast<std::size_t>(shared_queue->slot_count));
+  }), "verify_emails");
   TimestampTz worker_missing_since = 0;
   PG_TRY();
   {
     while (call->finished < call->pending.size()) {
-      while (call->in_flight.size() < cap && call->next_to_submit < call->pending.size()) {
+      for (int room = claimable_slots(); room > 0 && call->next_to_submit < call->pending.size();
+           --room) {
         const int slot = try_claim_slot();
         if (slot < 0) break;
         submit_pending(call->next_to_submit++, slot);
       }
-      // The queue is full of other backends' work: wait for room like verify_email().
+      // Nothing in flight and no room: wait for a slot like verify_email().
       if (call->in_flight.empty() && call->next_to_submit < call->pending.size())
         submit_pending(call->next_to_submit++, claim_slot(settings.queue_wait_timeout_ms));
       if (collect(out)) continue;
@@ -195,7 +201,8 @@ void run_network_phase(const Output& out) {
   }
   PG_CATCH();
   {
-    // Cancelled or failed: the worker still finishes (and caches) what it took.
+    // Cancelled or failed: the slots are free at once; the worker still
+    // finishes (and caches) what it took.
     for (std::size_t index : call->in_flight) abandon_slot(call->pending[index].slot);
     call->in_flight.clear();
     PG_RE_THROW();
@@ -216,16 +223,12 @@ extern "C" Datum verify_emails(PG_FUNCTION_ARGS) {
   const bool refresh = PG_NARGS() > 2 && !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
   ensure_user_config_current();
 
-  bool bad_depth = false;
+  const Depth depth = depth_from_argument(depth_text);
   raise_if_failed(run_guarded("verify_emails", [&] {
     call = std::make_unique<BulkCall>();
-    if (!parse_depth(depth_text, call->depth)) bad_depth = true;
+    call->depth = depth;
     call->depth_text = depth_text;
   }), "verify_emails");
-  if (bad_depth)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("mailsentry: unknown depth \"%s\"", depth_text),
-                    errhint("Use 'quick', 'standard' or 'extended'.")));
 
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);

@@ -14,6 +14,7 @@ extern "C" {
 #include <string>
 
 #include "cache_table.hpp"
+#include "depth_argument.hpp"
 #include "guard.hpp"
 #include "public_suffix.hpp"
 #include "record_json.hpp"
@@ -65,13 +66,8 @@ CallOutcome verify_into_record(text* email, const char* depth_text, bool refresh
   ensure_user_config_current();
 
   bool needs_network = false;
-  bool bad_depth = false;
-  Depth depth = Depth::standard;
+  const Depth depth = depth_from_argument(depth_text);
   raise_if_failed(run_guarded("verify_email", [&] {
-    if (!parse_depth(depth_text, depth)) {
-      bad_depth = true;
-      return;
-    }
     current = std::make_unique<Verification>();
     const std::optional<NetworkRequest> request = start_verification(
         {input.data, input.size}, depth, make_probe_settings(settings), *current);
@@ -80,10 +76,6 @@ CallOutcome verify_into_record(text* email, const char* depth_text, bool refresh
       needs_network = true;
     }
   }), "verify_email");
-  if (bad_depth)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("mailsentry: unknown depth \"%s\"", depth_text),
-                    errhint("Use 'quick', 'standard' or 'extended'.")));
 
   const bool cached = needs_network && !refresh && fresh_cache_entry(request_pod, depth);
   bool answered = false;
@@ -92,14 +84,14 @@ CallOutcome verify_into_record(text* email, const char* depth_text, bool refresh
     const int slot = claim_slot(settings.queue_wait_timeout_ms);
     memcpy(&shared_queue->slots[slot].request, &request_pod, sizeof request_pod);
     submit_slot(slot);
-    answered = wait_for_answer(slot, settings.verify_timeout_ms);
+    answered = wait_for_answer(slot, effective_verify_timeout_ms());
     if (answered) {
       memcpy(&answer_pod, &shared_queue->slots[slot].answer, sizeof answer_pod);
       release_slot(slot);
     }
   }
 
-  raise_if_failed(run_guarded("verify_email", [&] {
+  raise_if_failed(run_guarded("verify_email finishing", [&] {
     Verification& v = *current;
     std::optional<NetworkFacts> facts;
     if (cached) facts = facts_from_pod(cache_entry.facts);

@@ -232,6 +232,13 @@ void define_settings() {
     define_int("mailsentry.queue_size", "Requests that can wait for the worker at once.",
                &s.queue_size, 1024, 16, 65536, PGC_POSTMASTER);
   }
+  // Fairness: no session, and no login role, can hold the whole queue.
+  define_int("mailsentry.queue_slots_per_backend",
+             "Requests one session can have in the request queue at once.",
+             &s.queue_slots_per_backend, 256, 1, 65536, PGC_SUSET);
+  define_int("mailsentry.queue_slots_per_role",
+             "Requests the sessions of one login role can have in the request queue at once.",
+             &s.queue_slots_per_role, 768, 1, 65536, PGC_SUSET);
   define_string("mailsentry.dns_servers",
                 "DNS servers as host[:port],... (IP addresses); empty: the system resolver.",
                 &s.dns_servers, "", PGC_SIGHUP, check_dns_servers);

@@ -10,6 +10,8 @@ struct Settings {
   bool enabled;
   char* database;
   int queue_size;
+  int queue_slots_per_backend;  // superuser-set caps on the shared queue
+  int queue_slots_per_role;
   char* dns_servers;
   int dns_timeout_ms;
   int dns_default_ttl_s;

@@ -39,9 +39,9 @@ extern "C" Datum mailsentry_stats(PG_FUNCTION_ARGS) {
 
   int64 queued = 0, in_flight = 0;
   for (int i = 0; i < shared_queue->slot_count; ++i) {
-    const uint32 state = pg_atomic_read_u32(&shared_queue->slots[i].state);
+    const SlotState state = current_slot_state(shared_queue->slots[i]);
     if (state == kSlotSubmitted) ++queued;
-    else if (state == kSlotTaken || state == kSlotAbandoned) ++in_flight;
+    else if (state == kSlotTaken) ++in_flight;
   }
   const uint32 worker_pid = pg_atomic_read_u32(&shared_queue->worker_pid);
   const char* state = !settings.enabled ? "disabled" : worker_pid != 0 ? "running" : "stopped";

@@ -126,26 +126,19 @@ void start_or_reconfigure_engine() {
 
 void take_new_requests() {
   for (int i = 0; i < shared_queue->slot_count; ++i) {
-    RequestSlot& slot = shared_queue->slots[i];
-    uint32 submitted = kSlotSubmitted;
-    if (pg_atomic_read_u32(&slot.state) != kSlotSubmitted ||
-        !pg_atomic_compare_exchange_u32(&slot.state, &submitted, kSlotTaken))
-      continue;
-    pg_read_barrier();
-    const std::uint64_t tag = (static_cast<std::uint64_t>(i) << 32) | slot.ticket;
+    const uint32 ticket = worker_take(i);
+    if (ticket == 0) continue;
     const GuardResult result = run_guarded("submitting a request", [&] {
-      engine->submit(tag, request_from_pod(slot.request));
+      InternalRequest call;
+      call.kind = InternalKind::backend_call;
+      call.slot = i;
+      call.ticket = ticket;
+      submit_internal(std::move(call), request_from_pod(shared_queue->slots[i].request));
     });
     if (result.failed) {
       // The request cannot be served: answer it with an empty result.
       pg_atomic_fetch_add_u64(&shared_queue->stats.errors, 1);
-      memset(&slot.answer, 0, sizeof slot.answer);
-      slot.answer.mx_found = TriState::null;
-      slot.answer.unfinished = true;
-      slot.answer.warning_count = 1;
-      slot.answer.warnings[0].assign("the worker could not take the request");
-      uint32 taken = kSlotTaken;
-      if (pg_atomic_compare_exchange_u32(&slot.state, &taken, kSlotDone)) wake_requester(slot);
+      answer_empty(i, ticket, "the worker could not take the request");
       ereport(WARNING, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
                         errmsg("mailsentry worker: %s", result.message)));
     }

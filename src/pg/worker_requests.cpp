@@ -9,7 +9,7 @@ namespace {
 NetworkEngine* engine = nullptr;
 std::unordered_map<std::uint64_t, InternalRequest> requests;
 std::unordered_map<std::int64_t, std::size_t> per_job;
-std::size_t per_kind[2] = {0, 0};
+std::size_t per_kind[3] = {0, 0, 0};
 std::uint64_t next_tag = 1;
 
 }  // namespace

@@ -1,7 +1,9 @@
-// Requests the worker makes on its own behalf (background jobs, re-probes of
-// inconclusive answers), beside those backends put in the shared queue. Their
-// engine tags have the top bit set. Worker process only; C++ side (call
-// inside run_guarded()) unless marked.
+// Every request the worker has handed to its engine, by engine tag, with its
+// origin: a backend's call (answered through its queue slot), a background
+// job's item or a re-probe of an inconclusive answer. What the cache write
+// needs is described once, when the request is taken, so the verdict is
+// cached even after the backend gave its slot up. Worker process only; C++
+// side (call inside run_guarded()) unless marked.
 #pragma once
 
 #include <cstdint>
@@ -14,13 +16,15 @@ namespace mailsentry::pg {
 
 constexpr std::uint64_t kInternalTag = std::uint64_t{1} << 63;
 
-enum class InternalKind : std::uint8_t { job_item, reprobe };
+enum class InternalKind : std::uint8_t { job_item, reprobe, backend_call };
 
 struct InternalRequest {
   InternalKind kind = InternalKind::job_item;
   std::int64_t job_id = 0;
   std::int64_t item = 0;
   std::string email;  // job items: the text as submitted (the verdict is computed from it)
+  int slot = -1;       // backend calls: the queue slot and the ticket of its claim
+  std::uint32_t ticket = 0;
   CacheWrite meta{};  // what the cache write needs besides the facts
 };
 

@@ -31,25 +31,27 @@ std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
 std::vector<CacheWrite> writes;
 InternalRequest internal_scratch;
 
+// A backend's answer to deliver once its verdict is written.
+struct Delivery {
+  int slot;
+  uint32 ticket;
+  std::size_t completion;
+};
+std::vector<Delivery> deliveries;
+
 // C++ side: what to write for each completion.
 void prepare_writes(TimestampTz now) {
   writes.clear();
-  for (auto& [tag, facts] : completions) {
-    CacheWrite write{};
-    if (tag & kInternalTag) {
-      if (!take_internal(tag, internal_scratch)) continue;
-      write = internal_scratch.meta;
-      if (internal_scratch.kind == InternalKind::job_item)
-        note_job_verdict(internal_scratch.job_id, internal_scratch.item, internal_scratch.email,
-                         write.depth, &facts);
-    } else {
-      const int index = static_cast<int>(tag >> 32);
-      if (index < 0 || index >= shared_queue->slot_count) continue;
-      const RequestSlot& slot = shared_queue->slots[index];
-      if (slot.ticket != static_cast<uint32>(tag & 0xffffffffu)) continue;
-      const NetworkRequest request = request_from_pod(slot.request);
-      describe_request(request, write);
-    }
+  deliveries.clear();
+  for (std::size_t k = 0; k < completions.size(); ++k) {
+    auto& [tag, facts] = completions[k];
+    if (!take_internal(tag, internal_scratch)) continue;
+    CacheWrite write = internal_scratch.meta;
+    if (internal_scratch.kind == InternalKind::job_item)
+      note_job_verdict(internal_scratch.job_id, internal_scratch.item, internal_scratch.email,
+                       write.depth, &facts);
+    else if (internal_scratch.kind == InternalKind::backend_call)
+      deliveries.push_back({internal_scratch.slot, internal_scratch.ticket, k});
     facts_to_pod(facts, write.facts);
     write.inconclusive = facts_inconclusive(facts);
     write.checked_at = now;
@@ -63,6 +65,9 @@ void prepare_writes(TimestampTz now) {
 }
 
 void write_all() {
+  // Nothing to guard; names the step for mailsentry.debug_fail_point, so a
+  // test can make this transaction fail.
+  raise_if_failed(run_guarded("writing verdicts", [] {}), "mailsentry worker");
   if (!mailsentry_relations_exist({"cache", "domains"})) return;
   for (const CacheWrite& write : writes) {
     write_cache_entry(write);
@@ -73,39 +78,23 @@ void write_all() {
   write_late_domain_ages();
 }
 
-// Answers the backends whose requests finished (as before the cache existed).
+// Answers the backends still waiting for these verdicts; a backend that gave
+// its slot up (cancel, timeout) has the verdict in the cache only.
 void deliver_to_slots() {
-  for (auto& [tag, facts] : completions) {
-    if (tag & kInternalTag) continue;
-    const int index = static_cast<int>(tag >> 32);
-    const uint32 ticket = static_cast<uint32>(tag & 0xffffffffu);
-    if (index < 0 || index >= shared_queue->slot_count) continue;
-    RequestSlot& slot = shared_queue->slots[index];
-    uint32 state = pg_atomic_read_u32(&slot.state);
-    if (slot.ticket != ticket || (state != kSlotTaken && state != kSlotAbandoned)) continue;
-    if (state == kSlotAbandoned) {
-      pg_atomic_compare_exchange_u32(&slot.state, &state, kSlotFree);
-      continue;
-    }
+  for (const Delivery& delivery : deliveries) {
+    RequestSlot* slot = slot_awaiting_answer(delivery.slot, delivery.ticket);
+    if (slot == nullptr) continue;
+    const NetworkFacts& facts = completions[delivery.completion].second;
     const GuardResult converted = run_guarded("storing an answer", [&] {
-      facts_to_pod(facts, slot.answer);
+      facts_to_pod(facts, slot->answer);
     });
+    pg_atomic_fetch_add_u64(&shared_queue->stats.completed, 1);
     if (converted.failed) {
       // Still an answer that says why it is empty (never a silent all-NULL).
-      memset(&slot.answer, 0, sizeof slot.answer);
-      slot.answer.mx_found = TriState::null;
-      slot.answer.unfinished = true;
-      slot.answer.warning_count = 1;
-      slot.answer.warnings[0].assign("the worker could not store its answer");
+      answer_empty(delivery.slot, delivery.ticket, "the worker could not store its answer");
+      continue;
     }
-    pg_atomic_fetch_add_u64(&shared_queue->stats.completed, 1);
-    // The exchange is a full barrier: the answer is visible before the state.
-    uint32 expected = kSlotTaken;
-    if (pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotDone)) {
-      wake_requester(slot);
-    } else if (expected == kSlotAbandoned) {
-      pg_atomic_compare_exchange_u32(&slot.state, &expected, kSlotFree);
-    }
+    (void)publish_answer(delivery.slot, delivery.ticket);
   }
 }
 
@@ -133,6 +122,7 @@ void handle_completions() {
   (void)run_guarded("collecting answers", [] {
     completions.clear();
     writes.clear();
+    deliveries.clear();
     clear_late_domain_ages();
   });
 }

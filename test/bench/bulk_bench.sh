@@ -112,7 +112,7 @@ temp_cluster_start "mailsentry.database = 'postgres'" \
   "mailsentry.domain_age = off" \
   "mailsentry.dnsbl_zones = ''" \
   "mailsentry.max_connections_per_mx = $MAX_CONN" \
-  "mailsentry.verify_timeout = '$VERIFY_TIMEOUT'" \
+  "mailsentry.verify_timeout = '$VERIFY_TIMEOUT'" "mailsentry.max_verify_timeout = '$VERIFY_TIMEOUT'" \
   "mailsentry.log_smtp_transcripts = off" \
   "mailsentry.helo_name = 'mailsentry.bench'" \
   "mailsentry.mail_from = 'probe@mailsentry-bench.org'"
@@ -187,7 +187,7 @@ echo "== bulk_bench: $N addresses over $DOMAINS domains per server, one MX host 
   "$DELAY_MS ms per reply, max_connections_per_mx = $MAX_CONN"
 temp_psql -Atq -c "SELECT 'settings: ' || string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name)
   FROM pg_settings WHERE name IN ('mailsentry.max_connections_per_mx', 'mailsentry.max_recipients_per_session',
-    'mailsentry.max_rejections_per_session', 'mailsentry.idle_session_timeout', 'mailsentry.verify_timeout',
+    'mailsentry.max_rejections_per_session', 'mailsentry.idle_session_timeout', 'mailsentry.verify_timeout', 'mailsentry.max_verify_timeout',
     'mailsentry.domain_age', 'mailsentry.dnsbl_zones', 'mailsentry.dns_servers')"
 echo "expected: $expect_valid exist (smtp_valid true), $expect_invalid do not (false)"
 echo "ideal: $N x $DELAY_MS ms / $MAX_CONN = ${ideal} s; target <= ${target} s"

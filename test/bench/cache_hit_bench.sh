@@ -19,7 +19,7 @@
 #     for the other N-1 addresses (rows exactly like the worker's, in seconds).
 # The fill raises mailsentry.max_recipients_per_session and
 # max_rejections_per_session to 1000 (fewer reconnects to the scripted server:
-# the fill is not what is measured) and verify_timeout to 300 s.
+# the fill is not what is measured) and verify_timeout (with max_verify_timeout) to 300 s.
 #
 # mailsentry.domain_age = off and mailsentry.dnsbl_zones = '': RDAP servers
 # are rate limited per registry (mailsentry.rdap_min_interval) and blocklists
@@ -88,7 +88,7 @@ temp_cluster_start "mailsentry.database = 'postgres'" \
   "mailsentry.max_connections_per_mx = 4" \
   "mailsentry.max_recipients_per_session = 1000" \
   "mailsentry.max_rejections_per_session = 1000" \
-  "mailsentry.verify_timeout = '300s'" \
+  "mailsentry.verify_timeout = '300s'" "mailsentry.max_verify_timeout = '300s'" \
   "mailsentry.log_smtp_transcripts = off" \
   "mailsentry.helo_name = 'mailsentry.bench'" \
   "mailsentry.mail_from = 'probe@mailsentry-bench.org'"

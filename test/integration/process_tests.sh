@@ -407,4 +407,52 @@ worker_setting_reset mailsentry.helo_name
 report helo_localhost_warning $([ "$helo_warned" = 1 ] && echo 0 || echo 1) "warnings=$helo_warned"
 
 temp_cluster_stop
+
+# 12. A fair queue, with the default queue size and caps: two sessions verify
+#     600 addresses each at a domain whose DNS never answers; each holds at
+#     most mailsentry.queue_slots_per_backend (256) slots, so a third caller
+#     gets its answer within its own budget. Cancelling the two frees their
+#     slots at once (the worker may still finish and cache the work). Then a
+#     per-role cap: two sessions of one login role hold at most
+#     mailsentry.queue_slots_per_role slots together; a third session of that
+#     role waits and fails with a clear error, another role's call goes through.
+temp_cluster_start "mailsentry.database = 'postgres'" "${net_settings[@]}"
+temp_psql -q -c "CREATE EXTENSION mailsentry" || { report fair_queue_setup 1 "CREATE EXTENSION"; exit 1; }
+wait_for_worker || report fair_queue_worker 1 "no worker"
+silent_batch() {  # session label -> a verify_emails call over 600 silent addresses
+  echo "SELECT count(*) FROM verify_emails(ARRAY(SELECT '$1' || g || '@silent-mail.net' FROM generate_series(1, 600) g))"
+}
+held() { temp_psql -Atc "SELECT in_flight + queued FROM mailsentry.stats" 2>&1; }
+temp_psql -Atc "$(silent_batch a)" >/dev/null 2>&1 &
+first=$!
+temp_psql -Atc "$(silent_batch b)" >/dev/null 2>&1 &
+second=$!
+sleep 2
+held_by_two=$(held)
+third=$(temp_psql -qAtc "SET statement_timeout = '5s'; SELECT smtp_valid FROM verify_email('alice@postfix-mail.net', refresh => true)" 2>&1)
+temp_psql -Atc "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%silent-mail.net%' AND pid <> pg_backend_pid()" >/dev/null 2>&1
+wait "$first" "$second" 2>/dev/null
+held_after_cancel=$(held)
+[[ $held_by_two -gt 0 && $held_by_two -le 512 && $third == t && $held_after_cancel == 0 ]]
+report fair_queue_third_caller_answered $? "held by two sessions=$held_by_two third=[$third] held after cancel=$held_after_cancel"
+
+temp_psql -q -c "CREATE ROLE mailsentry_bulk LOGIN; GRANT EXECUTE ON FUNCTION verify_emails(text[], text, boolean), verify_email(text, text, boolean) TO mailsentry_bulk" \
+  -c "CREATE ROLE mailsentry_other LOGIN; GRANT EXECUTE ON FUNCTION verify_email(text, text, boolean) TO mailsentry_other" >/dev/null 2>&1
+worker_setting mailsentry.queue_slots_per_role 300
+temp_psql -U mailsentry_bulk -Atc "$(silent_batch c)" >/dev/null 2>&1 &
+first=$!
+temp_psql -U mailsentry_bulk -Atc "$(silent_batch d)" >/dev/null 2>&1 &
+second=$!
+sleep 2
+held_by_role=$(held)
+same_role=$(temp_psql -U mailsentry_bulk -qAtc "SET mailsentry.queue_wait_timeout = '300ms'; SELECT smtp_valid FROM verify_email('bob@postfix-mail.net', refresh => true)" 2>&1)
+other_role=$(temp_psql -U mailsentry_other -qAtc "SET statement_timeout = '5s'; SELECT smtp_valid FROM verify_email('bob@postfix-mail.net', refresh => true)" 2>&1)
+temp_psql -Atc "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%silent-mail.net%' AND pid <> pg_backend_pid()" >/dev/null 2>&1
+wait "$first" "$second" 2>/dev/null
+worker_setting_reset mailsentry.queue_slots_per_role
+echo "$same_role" | grep -q "this session's share of the request queue stayed full for 300 ms"; refused=$?
+[[ $held_by_role -gt 256 && $held_by_role -le 300 && $refused == 0 && $other_role == t ]]
+report fair_queue_role_cap $? "held by one role=$held_by_role same role=[$same_role] other role=[$other_role]"
+
+temp_cluster_stop
 exit $(( failures == 0 ? 0 : 1 ))

@@ -13,6 +13,13 @@
 # See README.md for what answers where.
 set -euo pipefail
 
+# The servers outlive this script: they must not inherit its open files
+# beyond stdio (a caller's lock file or a pipe to tee would stay held).
+for fd_path in /proc/$$/fd/*; do
+  fd=${fd_path##*/}
+  if [ "$fd" -gt 2 ] 2>/dev/null && [ "$fd" != 255 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SERVERS_DIR=$(cd "$HERE/../servers" && pwd)
 STATE=${MAILSENTRY_IT_DIR:-/tmp/mailsentry-it}
