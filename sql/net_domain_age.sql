@@ -7,14 +7,15 @@ SELECT it.wait_for_worker() AS worker_running;
 SHOW mailsentry.domain_age_grace;
 
 -- The registry answers for lateage-mail.net after 1.5 s (10 days old).
+-- Its dates are UTC dates (the suite runs in PST8PDT: compare in UTC).
 SELECT verdict, smtp_valid, domain_created, response_time_ms < 1200 AS not_held_back,
        warning LIKE '%registration date pending%' AS says_pending
 FROM verify_email('lou@lateage-mail.net');
 SELECT pg_sleep(2);
-SELECT domain_created = current_date - 10 AS date_written,
+SELECT domain_created = (now() AT TIME ZONE 'UTC')::date - 10 AS date_written,
        'registration date pending' <> ALL (warnings) AS pending_gone
 FROM mailsentry.cache WHERE address = 'lou@lateage-mail.net';
-SELECT domain_created = current_date - 10 AS date_written
+SELECT domain_created = (now() AT TIME ZONE 'UTC')::date - 10 AS date_written
 FROM mailsentry.domains WHERE domain = 'lateage-mail.net';
 -- The cached verdict now counts the young domain.
 SELECT cached, verdict, domain_age_days, domain_risk_flag, issues
