@@ -315,9 +315,17 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
       return std::nullopt;  // no header injection
   }
+  // The host goes into the Host header, SNI and the resolver: a name of
+  // letters, digits, '-', '_' and dots, or an IPv6 literal (a redirect from
+  // the wire must not smuggle anything else in).
+  const bool bracketed = authority.front() == '[';
   for (char& c : result.host) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const bool name_char = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                           c == '_' || c == '.';
+    if (!name_char && !(bracketed && c == ':')) return std::nullopt;
   }
+  if (result.host.size() > 253) return std::nullopt;
   return result;
 }
 

@@ -344,6 +344,14 @@ TEST(HttpUrlParsing, Forms) {
   EXPECT_FALSE(parse_http_url("https://user@host/"));
   EXPECT_FALSE(parse_http_url("https://host:70000/"));
   EXPECT_FALSE(parse_http_url("https://host/a b"));
+  // Hosts: names and IPv6 literals only (they reach the Host header and SNI).
+  EXPECT_FALSE(parse_http_url("https://ho\r\nX-Injected: 1/"));
+  EXPECT_FALSE(parse_http_url("https://ho st/"));
+  EXPECT_FALSE(parse_http_url("https://host%2f/"));
+  EXPECT_FALSE(parse_http_url("https://[::1\n]/"));
+  EXPECT_FALSE(parse_http_url("https://" + std::string(254, 'a') + "/"));
+  EXPECT_TRUE(parse_http_url("https://rdap_1.nic-x.example./"));
+  EXPECT_TRUE(parse_http_url("https://[2001:db8::1]:8443/"));
 }
 
 // ---- End to end against the local responder --------------------------------
