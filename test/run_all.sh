@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of mailsentry on a fresh Debian 12 machine: installs the
 # build dependencies, builds, runs the core unit tests (ctest) and the SQL
-# regression and isolation tests on a temporary PostgreSQL instance.
+# regression and isolation tests on a temporary PostgreSQL instance, the
+# network suites, process tests and pg_dump round trip, the fuzz targets,
+# the unit tests under sanitizers and the soak test's short form.
 # Ends with one line "N passed, M failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -93,6 +95,35 @@ ok=$(grep -E '^test .* \.\.\. ok' "$logs/fuzz.log" | wc -l)
 bad=$(grep -E '^test .* \.\.\. FAILED' "$logs/fuzz.log" | wc -l)
 passed=$((passed + ok)); failed=$((failed + bad))
 if [ "$ok" -eq 0 ] || [ "$bad" -ne 0 ]; then status=1; fi
+
+# count_phase LOG RC: adds LOG's "test ... ok" and "test ... FAILED" lines to
+# the totals; a phase that exits non-zero without a FAILED line (it broke
+# before it could say) counts as one failure.
+count_phase() {
+  local ok bad
+  ok=$(grep -cE '^test .* \.\.\. ok( |$)' "$1")
+  bad=$(grep -cE '^test .* \.\.\. FAILED( |$)' "$1")
+  if [ "$2" -ne 0 ] && [ "$bad" -eq 0 ]; then
+    echo "test $(basename "$1" .log) ... FAILED (exit $2 without a result line)" | tee -a "$1"
+    bad=1
+  fi
+  passed=$((passed + ok)); failed=$((failed + bad))
+  if [ "$ok" -eq 0 ] || [ "$bad" -ne 0 ]; then status=1; fi
+}
+
+# Each unit test alone in a sanitizer build: every test with ASan + UBSan,
+# the threaded suites with TSan (see the header of test/sanitizers.sh).
+phase "sanitizers: unit tests with ASan + UBSan, threaded suites with TSan (test/sanitizers.sh)"
+san_start=$SECONDS
+bash test/sanitizers.sh 2>&1 | tee "$logs/sanitizers.log"
+count_phase "$logs/sanitizers.log" "${PIPESTATUS[0]}"
+echo "sanitizer phase: $((SECONDS - san_start)) s"
+
+# Last: the soak test's short form (test/soak/soak.sh; make soak runs 5 minutes).
+phase "soak: 50 sessions for ${SOAK_SECONDS:-30} s while the MTA restarts, DNS stops and the worker gets SIGTERM (test/soak)"
+SOAK_SECONDS=${SOAK_SECONDS:-30} timeout -k 10 $((${SOAK_SECONDS:-30} + 300)) \
+  bash test/soak/soak.sh 2>&1 | tee "$logs/soak.log"
+count_phase "$logs/soak.log" "${PIPESTATUS[0]}"
 
 echo
 echo "$passed passed, $failed failed"

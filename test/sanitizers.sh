@@ -3,8 +3,11 @@
 #   build/asan  AddressSanitizer + UndefinedBehaviorSanitizer (and leak
 #               checks), every unit test;
 #   build/tsan  ThreadSanitizer, the suites that run more than one thread.
-# Prints one line per run, "test sanitizer_asan_ubsan ... ok" or
-# "... FAILED (N of M failed: names)", the same for sanitizer_tsan; the full
+# Prints one line per test and sanitizer, counted by test/run_all.sh like
+# the other phases' lines: "test asan_ubsan/Suite.Name ... ok" (or
+# "... FAILED (reason)"), "test tsan/Suite.Name ... ok"; a build that fails
+# is one "test sanitizer_NAME_build ... FAILED" line. Between them, "== ..."
+# lines with the build and run times and a summary per run. The full
 # output goes to build/test-logs/sanitizer-*.log. Exits non-zero when a
 # build or a test failed.
 #
@@ -16,7 +19,9 @@
 #
 # Usage: test/sanitizers.sh [asan|tsan]...   (default: both)
 # Environment: JOBS (build parallelism, default 2); ASAN_FILTER and
-# TSAN_FILTER narrow a run to a gtest filter (while looking into a finding).
+# TSAN_FILTER narrow a run to a gtest filter (while looking into a finding);
+# ASAN_BUILD_DIR and TSAN_BUILD_DIR (default build/asan, build/tsan) put the
+# builds elsewhere.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/as_root.sh
@@ -94,10 +99,22 @@ run_tests() {
     } >>"$log"
     if [ "$rc" -eq 0 ] && grep -q '^\[  PASSED  \] 1 test' "$tmp"; then
       passed=$((passed + 1))
+      echo "test $name/$test ... ok"
     elif [ "$rc" -eq 0 ] && grep -q '^\[  SKIPPED \] 1 test' "$tmp"; then
       passed=$((passed + 1)) skipped=$((skipped + 1))
+      echo "test $name/$test ... ok (skipped by the test itself)"
     else
-      [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && echo "    (timed out after $test_timeout s)" >>"$log"
+      local why
+      if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        why="timed out after $test_timeout s"
+        echo "    ($why)" >>"$log"
+      else
+        # The sanitizer's own one-line summary, or the test's failure.
+        why=$(grep -m1 -hE '^SUMMARY: [A-Za-z]+Sanitizer|runtime error:' "$tmp" | cut -c1-160)
+        [ -n "$why" ] || why=$(grep -m1 -E '^\[  FAILED  \]' "$tmp" >/dev/null && echo "test failed")
+        why="exit $rc${why:+: $why}"
+      fi
+      echo "test $name/$test ... FAILED ($why; see $log)"
       failed+=("$test")
     fi
   done
@@ -107,12 +124,10 @@ run_tests() {
     echo "== $name: $passed of $total passed ($skipped skipped), ${#failed[@]} failed"
     [ ${#failed[@]} -eq 0 ] || printf '   failed: %s\n' "${failed[@]}"
   } >>"$log"
-  if [ ${#failed[@]} -eq 0 ]; then
-    echo "test sanitizer_$name ... ok ($total tests)"
-  else
+  echo "== $name: $passed of $total passed ($skipped skipped), ${#failed[@]} failed"
+  if [ ${#failed[@]} -ne 0 ]; then
     # One line per distinct sanitizer finding, for a quick look.
     grep -hE '^SUMMARY: [A-Za-z]+Sanitizer|runtime error:' "$log" | sort | uniq -c | sed 's/^/  /'
-    echo "test sanitizer_$name ... FAILED (${#failed[@]} of $total failed: ${failed[*]})"
     status=1
   fi
 }
@@ -129,7 +144,7 @@ sanitize_run() {
            -DMAILSENTRY_SANITIZE="$sanitize" &&
          cmake --build "$dir" -j"$jobs" --target mailsentry_unit_tests; } >"$build_log" 2>&1; then
     tail -n 40 "$build_log"
-    echo "test sanitizer_$name ... FAILED (build failed, see $build_log)"
+    echo "test sanitizer_${name}_build ... FAILED (build failed, see $build_log)"
     status=1
     return
   fi
@@ -152,12 +167,12 @@ targets=("$@")
 if want asan; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    sanitize_run asan_ubsan build/asan "address,undefined" "$asan_filter" "${asan_exclude[@]}"
+    sanitize_run asan_ubsan "${ASAN_BUILD_DIR:-build/asan}" "address,undefined" "$asan_filter" "${asan_exclude[@]}"
 fi
 
 if want tsan; then
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    sanitize_run tsan build/tsan "thread" "$tsan_filter" "${tsan_exclude[@]}"
+    sanitize_run tsan "${TSAN_BUILD_DIR:-build/tsan}" "thread" "$tsan_filter" "${tsan_exclude[@]}"
 fi
 
 exit $status
