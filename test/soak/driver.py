@@ -262,33 +262,44 @@ def main():
         stats.failures.append(f"{len(stuck)} sessions never returned (hang): {stuck[:10]}")
 
     # ---- Checks after the load ---------------------------------------------
-    check = connect(args)
-    cur = check.cursor()
-    settle_start = time.monotonic()
     in_flight = queued = None
-    while True:
-        cur.execute("SELECT in_flight, queued FROM mailsentry.stats")
-        in_flight, queued = cur.fetchone()
-        if (in_flight, queued) == (0, 0) or time.monotonic() - settle_start > args.settle:
-            break
-        time.sleep(0.1)
-    settled_after = time.monotonic() - settle_start
-    if (in_flight, queued) != (0, 0):
-        stats.failures.append(f"mailsentry.stats still shows in_flight = {in_flight}, queued = {queued}"
-                              f" {args.settle:.0f} s after the last call ended")
-    cur.execute("SELECT * FROM mailsentry.stats")
-    stats_row = dict(zip([d[0] for d in cur.description], cur.fetchone()))
-
-    finished = sorted(stats.finished)
-    cur.execute("SELECT a FROM unnest(%s::text[]) a"
-                " WHERE NOT EXISTS (SELECT 1 FROM mailsentry.cache c WHERE c.address = a)", (finished,))
-    missing = [r[0] for r in cur.fetchall()]
-    if missing:
-        stats.failures.append(f"{len(missing)} of {len(finished)} finished verdicts are not in"
-                              f" mailsentry.cache (e.g. {missing[:5]})")
-    cur.execute("SELECT count(*) FROM mailsentry.cache")
-    cache_rows = cur.fetchone()[0]
-    check.close()
+    settled_after, stats_row, finished, missing, cache_rows = 0.0, {}, sorted(stats.finished), [], None
+    try:
+        check = None
+        for _ in range(30):  # a server that restarted may take a moment to accept connections
+            try:
+                check = connect(args)
+                break
+            except psycopg2.OperationalError as exc:
+                last = exc
+                time.sleep(1)
+        if check is None:
+            raise last
+        cur = check.cursor()
+        settle_start = time.monotonic()
+        while True:
+            cur.execute("SELECT in_flight, queued FROM mailsentry.stats")
+            in_flight, queued = cur.fetchone()
+            if (in_flight, queued) == (0, 0) or time.monotonic() - settle_start > args.settle:
+                break
+            time.sleep(0.1)
+        settled_after = time.monotonic() - settle_start
+        if (in_flight, queued) != (0, 0):
+            stats.failures.append(f"mailsentry.stats still shows in_flight = {in_flight}, queued = {queued}"
+                                  f" {args.settle:.0f} s after the last call ended")
+        cur.execute("SELECT * FROM mailsentry.stats")
+        stats_row = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        cur.execute("SELECT a FROM unnest(%s::text[]) a"
+                    " WHERE NOT EXISTS (SELECT 1 FROM mailsentry.cache c WHERE c.address = a)", (finished,))
+        missing = [r[0] for r in cur.fetchall()]
+        if missing:
+            stats.failures.append(f"{len(missing)} of {len(finished)} finished verdicts are not in"
+                                  f" mailsentry.cache (e.g. {missing[:5]})")
+        cur.execute("SELECT count(*) FROM mailsentry.cache")
+        cache_rows = cur.fetchone()[0]
+        check.close()
+    except Exception as exc:  # noqa: BLE001
+        stats.failures.append(f"the checks after the load failed: {str(exc).strip()}")
 
     calls = sum(stats.calls.values())
     lat = stats.latencies

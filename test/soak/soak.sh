@@ -48,7 +48,8 @@
 #
 # Ends with "test soak ... ok" or "test soak ... FAILED (reason)"; exit
 # status 0 or 1. On failure the state directory (server log, Postfix log,
-# driver output) is kept and named.
+# driver output, a core file if the kernel wrote one in the data directory)
+# is kept and named.
 #
 # Environment: SOAK_SECONDS (300), SESSIONS (50), MAILBOXES (1000 per
 # domain), BOUND (60: seconds a call may take), SETTLE (5), SEED (random).
@@ -200,6 +201,12 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+  # The log belongs to mail_owner: postsuper, run by "postfix start" with
+  # postfix's rights, logs straight to it while postlogd is down, and after
+  # a stop that cut a session short it has a warning to log (a leftover
+  # incoming/ file); a log it cannot open fails the start ("Postfix
+  # integrity check failed!").
+  install -o postfix -g postfix -m 644 /dev/null "$BENCH_STATE/postfix.log"
   cp "$BENCH_STATE/vdomains" "$BENCH_STATE/vmailbox" "$POSTFIX_CONF/"
   postmap -c "$POSTFIX_CONF" "hash:$POSTFIX_CONF/vmailbox"
   local output
@@ -342,6 +349,8 @@ postfix_master_pid >/dev/null || bench_fail "Postfix answers but wrote no master
 
 # ---- The cluster ------------------------------------------------------------------
 
+# Core files of a crash are kept with the state directory (see the end).
+ulimit -c unlimited 2>/dev/null
 temp_cluster_start "mailsentry.dns_servers = '$DNS_IP'" \
   "mailsentry.allow_private_networks = on" \
   "mailsentry.rdap_bootstrap_file = '$BENCH_STATE/rdap_dns.json'" \
@@ -493,6 +502,8 @@ elif ((driver_status != 0)); then
 fi
 if ((${#problems[@]})); then
   cp "$SERVER_LOG" "$BENCH_STATE/server.log" 2>/dev/null
+  # A crashed process's core file (core_pattern "core": the data directory).
+  cp "$TEMP_CLUSTER_DIR"/data/core* "$BENCH_STATE/" 2>/dev/null
   KEEP_STATE=1
   printf 'problem: %s\n' "${problems[@]}"
   echo "state kept in $BENCH_STATE (server.log, postfix.log, driver.out)"
