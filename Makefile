@@ -61,6 +61,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The library is replaced by a rename, never overwritten in place: a server
+# running with it loaded would crash (tools/replace_file.sh).
+INSTALL_SHLIB = $(SHELL) $(CURDIR)/tools/replace_file.sh
+
 build/mailsentry_rdap_dns.json: data/rdap_dns.json
 	@mkdir -p build
 	cp $< $@
