@@ -111,6 +111,11 @@ count_phase() {
   if [ "$ok" -eq 0 ] || [ "$bad" -ne 0 ]; then status=1; fi
 }
 
+# Static checks of the tree: includes point down the layers of src/core only.
+phase "static checks: include layers (tools/check_layers.sh)"
+bash tools/check_layers.sh 2>&1 | tee "$logs/static.log"
+count_phase "$logs/static.log" "${PIPESTATUS[0]}"
+
 # Each unit test alone in a sanitizer build: every test with ASan + UBSan,
 # the threaded suites with TSan (see the header of test/sanitizers.sh).
 phase "sanitizers: unit tests with ASan + UBSan, threaded suites with TSan (test/sanitizers.sh)"

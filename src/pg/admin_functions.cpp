@@ -10,9 +10,9 @@ extern "C" {
 }
 
 #include "guard.hpp"
-#include "lists.hpp"
+#include "checks/lists.hpp"
 #include "request_queue.hpp"
-#include "score.hpp"
+#include "verdict/score.hpp"
 #include "settings.hpp"
 #include "text_encoding.hpp"
 

@@ -17,7 +17,7 @@ extern "C" {
 #include "cache_writer.hpp"
 #include "engine_config.hpp"
 #include "guard.hpp"
-#include "known_domain_facts.hpp"
+#include "net/known_domain_facts.hpp"
 #include "settings.hpp"
 #include "text_encoding.hpp"
 #include "verification_steps.hpp"

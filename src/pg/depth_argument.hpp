@@ -1,7 +1,7 @@
 // The `depth` argument of the SQL verification functions.
 #pragma once
 
-#include "network_verifier.hpp"
+#include "net/network_verifier.hpp"
 
 namespace mailsentry::pg {
 

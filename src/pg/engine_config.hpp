@@ -2,8 +2,8 @@
 // effective lists (C++ only; call inside run_guarded()).
 #pragma once
 
-#include "lists.hpp"
-#include "network_engine.hpp"
+#include "checks/lists.hpp"
+#include "net/network_engine.hpp"
 #include "settings.hpp"
 
 namespace mailsentry::pg {

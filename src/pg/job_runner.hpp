@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "network_facts.hpp"
+#include "net/network_facts.hpp"
 
 namespace mailsentry::pg {
 

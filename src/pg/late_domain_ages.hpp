@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "network_verifier.hpp"
+#include "net/network_verifier.hpp"
 
 namespace mailsentry::pg {
 

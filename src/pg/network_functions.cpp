@@ -16,7 +16,7 @@ extern "C" {
 #include "cache_table.hpp"
 #include "depth_argument.hpp"
 #include "guard.hpp"
-#include "public_suffix.hpp"
+#include "checks/public_suffix.hpp"
 #include "record_json.hpp"
 #include "request_queue.hpp"
 #include "result_tuple.hpp"

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "network_facts.hpp"
-#include "network_verifier.hpp"
+#include "net/network_facts.hpp"
+#include "net/network_verifier.hpp"
 #include "verification_record.hpp"
 
 namespace mailsentry::pg {

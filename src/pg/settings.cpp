@@ -14,11 +14,11 @@ extern "C" {
 #include <cstring>
 #include <string_view>
 
-#include "address_literal.hpp"
-#include "dns_resolver.hpp"
+#include "checks/address_literal.hpp"
+#include "net/dns_resolver.hpp"
 #include "guard.hpp"
-#include "smtp_prober.hpp"
-#include "syntax.hpp"
+#include "net/smtp_prober.hpp"
+#include "checks/syntax.hpp"
 #include "text_list.hpp"
 
 namespace mailsentry::pg {

@@ -2,8 +2,8 @@
 // cached per backend and reloaded when the tables change.
 #pragma once
 
-#include "lists.hpp"
-#include "score.hpp"
+#include "checks/lists.hpp"
+#include "verdict/score.hpp"
 
 namespace mailsentry::pg {
 

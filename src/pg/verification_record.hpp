@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "utf8.hpp"
+#include "checks/utf8.hpp"
 
 namespace mailsentry::pg {
 

@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-#include "verification.hpp"
+#include "verdict/verification.hpp"
 #include "verification_record.hpp"
 
 namespace mailsentry::pg {

@@ -1,6 +1,6 @@
 #include "verification_steps.hpp"
 
-#include "public_suffix.hpp"
+#include "checks/public_suffix.hpp"
 #include "user_config.hpp"
 
 namespace mailsentry::pg {

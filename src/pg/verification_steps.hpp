@@ -6,8 +6,8 @@
 #include <optional>
 #include <string_view>
 
-#include "network_verifier.hpp"
-#include "verification.hpp"
+#include "net/network_verifier.hpp"
+#include "verdict/verification.hpp"
 
 namespace mailsentry::pg {
 

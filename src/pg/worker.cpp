@@ -30,7 +30,7 @@ extern "C" {
 #include "job_runner.hpp"
 #include "worker_requests.hpp"
 #include "worker_results.hpp"
-#include "network_engine.hpp"
+#include "net/network_engine.hpp"
 #include "request_queue.hpp"
 #include "settings.hpp"
 #include "user_config.hpp"

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cache_writer.hpp"
-#include "network_engine.hpp"
+#include "net/network_engine.hpp"
 
 namespace mailsentry::pg {
 

@@ -2,10 +2,10 @@
 // 100k realistic addresses. Run: make bench (see BENCHMARKS.md).
 #include <benchmark/benchmark.h>
 
-#include "disposable.hpp"
-#include "public_suffix.hpp"
+#include "checks/disposable.hpp"
+#include "checks/public_suffix.hpp"
 #include "realistic_addresses.hpp"
-#include "verification.hpp"
+#include "verdict/verification.hpp"
 
 namespace mailsentry::bench {
 namespace {

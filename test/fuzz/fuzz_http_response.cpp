@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "https_get.hpp"
+#include "net/https_get.hpp"
 
 using mailsentry::HttpParseState;
 using mailsentry::HttpResponse;

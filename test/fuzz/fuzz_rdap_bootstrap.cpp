@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
-#include "https_get.hpp"
-#include "rdap_bootstrap.hpp"
+#include "net/https_get.hpp"
+#include "net/rdap_bootstrap.hpp"
 
 using mailsentry::RdapBootstrap;
 using mailsentry::fuzz::invariant_broken;

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "domain_age.hpp"
+#include "net/domain_age.hpp"
 #include "fuzz_check.hpp"
-#include "registration_date.hpp"
+#include "net/registration_date.hpp"
 
 using mailsentry::fuzz::invariant_broken;
 

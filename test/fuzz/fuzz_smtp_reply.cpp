@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
-#include "smtp_reply.hpp"
+#include "net/smtp_reply.hpp"
 
 using mailsentry::SmtpReply;
 using mailsentry::SmtpReplyParser;

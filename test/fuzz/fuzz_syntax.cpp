@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "syntax.hpp"
+#include "checks/syntax.hpp"
 
 using mailsentry::fuzz::has_control_byte;
 using mailsentry::fuzz::invariant_broken;

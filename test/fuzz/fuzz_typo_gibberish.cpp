@@ -10,9 +10,9 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "gibberish.hpp"
-#include "lists.hpp"
-#include "typo.hpp"
+#include "checks/gibberish.hpp"
+#include "checks/lists.hpp"
+#include "checks/typo.hpp"
 
 using mailsentry::fuzz::invariant_broken;
 

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "https_get.hpp"
+#include "net/https_get.hpp"
 
 using mailsentry::fuzz::invariant_broken;
 

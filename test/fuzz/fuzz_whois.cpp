@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "domain_age.hpp"
+#include "net/domain_age.hpp"
 #include "fuzz_check.hpp"
-#include "registration_date.hpp"
-#include "whois_client.hpp"
+#include "net/registration_date.hpp"
+#include "net/whois_client.hpp"
 
 using mailsentry::fuzz::invariant_broken;
 

@@ -170,7 +170,7 @@ build_core() {  # source... (of src/core, besides the generated ones)
   for object in "$OBJ"/*.o; do
     [ -e "$object" ] || continue
     source=$(basename "$object" .o).cpp
-    [ -e "$ROOT/src/core/$source" ] || [ -e "$GEN/$source" ] || rm -f "$object" "$object.d"
+    compgen -G "$ROOT/src/core/*/$source" >/dev/null || [ -e "$GEN/$source" ] || rm -f "$object" "$object.d"
   done
 
   if [ ${#todo[@]} -gt 0 ]; then
@@ -203,9 +203,9 @@ build_target() {  # name
 # The sources of src/core that the targets link (the asio-heavy network code
 # is left out: it takes most of the compile time). When a target needs more,
 # its link fails, and the whole of src/core is compiled for a second try.
-CORE_SOURCES=(syntax idn address_literal smtp_reply https_get address_policy checked_connect
-  registration_date whois_client rdap_bootstrap typo edit_distance keyboard lists public_suffix
-  gibberish)
+CORE_SOURCES=(checks/syntax checks/idn checks/address_literal net/smtp_reply net/https_get
+  net/address_policy net/checked_connect net/registration_date net/whois_client net/rdap_bootstrap
+  checks/typo checks/edit_distance checks/keyboard checks/lists checks/public_suffix checks/gibberish)
 
 build_start=$SECONDS
 declare -A build_failed=()
@@ -227,7 +227,7 @@ else
   done
   if [ $undefined -eq 1 ]; then
     echo "fuzz build: linking with part of src/core failed; compiling all of it" >&2
-    if build_core "$ROOT"/src/core/*.cpp; then
+    if build_core "$ROOT"/src/core/*/*.cpp; then
       for name in "${!build_failed[@]}"; do
         build_target "$name" && unset "build_failed[$name]"
       done

@@ -1,4 +1,4 @@
-#include "abuse.hpp"
+#include "checks/abuse.hpp"
 
 #include <gtest/gtest.h>
 

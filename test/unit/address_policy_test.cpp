@@ -1,6 +1,6 @@
 // forbidden_reason() and AddressPolicy::check(): which addresses the worker
 // refuses to connect to, including IPv6 forms that embed an IPv4 address.
-#include "address_policy.hpp"
+#include "net/address_policy.hpp"
 
 #include <gtest/gtest.h>
 

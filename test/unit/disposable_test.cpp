@@ -1,4 +1,4 @@
-#include "disposable.hpp"
+#include "checks/disposable.hpp"
 
 #include <gtest/gtest.h>
 

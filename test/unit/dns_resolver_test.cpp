@@ -1,6 +1,6 @@
 // DnsResolver against a real dnsmasq (and a stub server for failures) on
 // loopback. Nothing here talks to any other address.
-#include "dns_resolver.hpp"
+#include "net/dns_resolver.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "dns_cache.hpp"
+#include "net/dns_cache.hpp"
 #include "dnsmasq_fixture.hpp"
 
 namespace mailsentry {

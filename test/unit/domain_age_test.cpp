@@ -1,6 +1,6 @@
 // Tests of the domain age check: parsers, bootstrap, HTTP framing, and
 // end-to-end lookups against a local RDAP/WHOIS responder on loopback.
-#include "domain_age.hpp"
+#include "net/domain_age.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "https_get.hpp"
-#include "rdap_bootstrap.hpp"
+#include "net/https_get.hpp"
+#include "net/rdap_bootstrap.hpp"
 #include "rdap_whois_fixture.hpp"
-#include "registration_date.hpp"
-#include "whois_client.hpp"
+#include "net/registration_date.hpp"
+#include "net/whois_client.hpp"
 
 namespace mailsentry {
 namespace {

@@ -1,4 +1,4 @@
-#include "gibberish.hpp"
+#include "checks/gibberish.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "corpus.hpp"
-#include "keyboard.hpp"
+#include "checks/keyboard.hpp"
 
 namespace mailsentry {
 namespace {

@@ -1,4 +1,4 @@
-#include "lists.hpp"
+#include "checks/lists.hpp"
 
 #include <gtest/gtest.h>
 

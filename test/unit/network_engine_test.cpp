@@ -1,7 +1,7 @@
 // NetworkEngine end to end on loopback: dnsmasq for DNS, the scripted SMTP
 // server for probes, the RDAP responder for domain ages. Covers facts restored
 // after a restart and the sharing of identical requests in flight.
-#include "network_engine.hpp"
+#include "net/network_engine.hpp"
 
 #include <gtest/gtest.h>
 #include <poll.h>

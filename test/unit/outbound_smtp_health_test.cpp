@@ -1,6 +1,6 @@
 // OutboundSmtpHealth alone, on a fake clock: when port 25 counts as
 // blocked, how new connections are paced meanwhile, and when it works again.
-#include "outbound_smtp_health.hpp"
+#include "net/outbound_smtp_health.hpp"
 
 #include <gtest/gtest.h>
 

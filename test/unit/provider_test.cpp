@@ -1,4 +1,4 @@
-#include "provider.hpp"
+#include "checks/provider.hpp"
 
 #include <gtest/gtest.h>
 

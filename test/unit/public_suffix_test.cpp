@@ -1,7 +1,7 @@
 // The Public Suffix List signal (libpsl with the system's list).
 #include <gtest/gtest.h>
 
-#include "public_suffix.hpp"
+#include "checks/public_suffix.hpp"
 
 namespace mailsentry {
 namespace {

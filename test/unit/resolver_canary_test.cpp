@@ -1,7 +1,7 @@
 // ResolverCanary against DNS servers on loopback only: a dnsmasq that serves
 // an MX for the canary, one that says NXDOMAIN for every name (a resolver
 // that cannot see the Internet), and stub servers for failures.
-#include "resolver_canary.hpp"
+#include "net/resolver_canary.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "dns_resolver.hpp"
+#include "net/dns_resolver.hpp"
 #include "dnsmasq_fixture.hpp"
 
 namespace mailsentry {

@@ -1,4 +1,4 @@
-#include "role.hpp"
+#include "checks/role.hpp"
 
 #include <gtest/gtest.h>
 

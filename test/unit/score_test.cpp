@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "verification.hpp"
+#include "verdict/verification.hpp"
 
 namespace mailsentry {
 namespace {

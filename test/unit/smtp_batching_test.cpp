@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "smtp_batch.hpp"
+#include "net/smtp_batch.hpp"
 #include "smtp_prober_fixture.hpp"
 
 namespace mailsentry {

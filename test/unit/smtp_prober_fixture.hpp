@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "scripted_smtp_fixture.hpp"
-#include "smtp_prober.hpp"
+#include "net/smtp_prober.hpp"
 
 namespace mailsentry::prober_test {
 

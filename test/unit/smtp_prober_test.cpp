@@ -1,6 +1,6 @@
 // The prober against scripted SMTP servers on loopback addresses. Assertions
 // read the servers' transcripts: connections, commands, timestamps.
-#include "smtp_prober.hpp"
+#include "net/smtp_prober.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "smtp_reply.hpp"
+#include "net/smtp_reply.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "corpus.hpp"
-#include "syntax.hpp"
+#include "checks/syntax.hpp"
 
 namespace mailsentry {
 namespace {

@@ -1,4 +1,4 @@
-#include "syntax.hpp"
+#include "checks/syntax.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "address_literal.hpp"
+#include "checks/address_literal.hpp"
 #include "corpus.hpp"
 
 namespace mailsentry {

@@ -1,4 +1,4 @@
-#include "trap.hpp"
+#include "checks/trap.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Typo suggestions: focused cases, the bounded edit distance, and agreement
 // with the typo corpus (test/corpora/typo_cases.tsv).
-#include "typo.hpp"
+#include "checks/typo.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "corpus.hpp"
-#include "edit_distance.hpp"
-#include "lists.hpp"
+#include "checks/edit_distance.hpp"
+#include "checks/lists.hpp"
 
 namespace mailsentry {
 namespace {
