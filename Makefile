@@ -9,7 +9,7 @@ PGFILEDESC = "mailsentry - email address verification"
 
 GEN_DIR = build/gen
 CORE_SOURCES = $(sort $(wildcard src/core/*/*.cpp))
-PG_SOURCES = $(sort $(wildcard src/pg/*.cpp))
+PG_SOURCES = $(sort $(wildcard src/pg/*/*.cpp))
 GENERATED_SOURCES = $(GEN_DIR)/builtin_lists.cpp $(GEN_DIR)/gibberish_model.cpp
 OBJS = $(CORE_SOURCES:.cpp=.o) $(PG_SOURCES:.cpp=.o) $(GENERATED_SOURCES:.cpp=.o)
 
@@ -86,7 +86,7 @@ $(GEN_DIR)/gibberish_model.cpp: $(GEN_DIR)/train_gibberish data/names.txt data/e
 
 # Objects depend on the headers of their directories (simple and safe).
 $(CORE_SOURCES:.cpp=.o) $(GENERATED_SOURCES:.cpp=.o): $(wildcard src/core/*/*.hpp)
-$(PG_SOURCES:.cpp=.o): $(wildcard src/core/*/*.hpp) $(wildcard src/pg/*.hpp)
+$(PG_SOURCES:.cpp=.o): $(wildcard src/core/*/*.hpp) $(wildcard src/pg/*/*.hpp)
 
 .PHONY: isolationcheck nopreloadcheck netcheck
 isolationcheck:
