@@ -6,7 +6,7 @@ packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib
   libc-ares-dev libasio-dev libssl-dev libidn2-dev libunistring-dev libpsl-dev publicsuffix
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
   python3 python3-psycopg2 dnsmasq-base postfix strace bc
 )
 missing=()

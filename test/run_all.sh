@@ -111,10 +111,13 @@ count_phase() {
   if [ "$ok" -eq 0 ] || [ "$bad" -ne 0 ]; then status=1; fi
 }
 
-# Static checks of the tree: includes point down the layers of src/core only.
-phase "static checks: include layers (tools/check_layers.sh)"
+# Static checks of the tree: includes point down the layers of src/core
+# only, and every C++ file is formatted by .clang-format.
+phase "static checks: include layers, clang-format (tools/check_layers.sh, tools/check_format.sh)"
 bash tools/check_layers.sh 2>&1 | tee "$logs/static.log"
 count_phase "$logs/static.log" "${PIPESTATUS[0]}"
+bash tools/check_format.sh 2>&1 | tee "$logs/format.log"
+count_phase "$logs/format.log" "${PIPESTATUS[0]}"
 
 # Each unit test alone in a sanitizer build: every test with ASan + UBSan,
 # the threaded suites with TSan (see the header of test/sanitizers.sh).

@@ -47,7 +47,8 @@ void BM_Syntax(benchmark::State& state) {
   over_all(state, [](std::size_t i) { benchmark::DoNotOptimize(parse_address(addresses()[i])); });
 }
 void BM_SyntaxValidOnly(benchmark::State& state) {
-  over_all(state, [](std::size_t i) { benchmark::DoNotOptimize(is_valid_address(addresses()[i])); });
+  over_all(state,
+           [](std::size_t i) { benchmark::DoNotOptimize(is_valid_address(addresses()[i])); });
 }
 void BM_PublicSuffix(benchmark::State& state) {
   over_all(state, [](std::size_t i) {
@@ -55,9 +56,8 @@ void BM_PublicSuffix(benchmark::State& state) {
   });
 }
 void BM_Typo(benchmark::State& state) {
-  over_all(state, [](std::size_t i) {
-    benchmark::DoNotOptimize(suggest_typo(addresses()[i], lists()));
-  });
+  over_all(state,
+           [](std::size_t i) { benchmark::DoNotOptimize(suggest_typo(addresses()[i], lists())); });
 }
 void BM_Disposable(benchmark::State& state) {
   over_all(state, [](std::size_t i) {
@@ -75,12 +75,12 @@ void BM_Provider(benchmark::State& state) {
   });
 }
 void BM_Gibberish(benchmark::State& state) {
-  over_all(state, [](std::size_t i) {
-    benchmark::DoNotOptimize(assess_gibberish(parsed()[i].local));
-  });
+  over_all(state,
+           [](std::size_t i) { benchmark::DoNotOptimize(assess_gibberish(parsed()[i].local)); });
 }
 void BM_Trap(benchmark::State& state) {
-  over_all(state, [](std::size_t i) { benchmark::DoNotOptimize(assess_trap(parsed()[i], lists())); });
+  over_all(state,
+           [](std::size_t i) { benchmark::DoNotOptimize(assess_trap(parsed()[i], lists())); });
 }
 void BM_Abuse(benchmark::State& state) {
   const GibberishResult natural;

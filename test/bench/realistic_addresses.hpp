@@ -23,14 +23,14 @@ inline std::vector<std::string> realistic_addresses(std::size_t count) {
   const auto popular = read_lines("data/popular_domains_ranked.txt");
   const auto disposable = read_lines("data/disposable.txt");
   const std::vector<std::string> business = {
-      "acme-widgets.com", "northwind.io",  "contoso.co.uk", "fabrikam.de",  "initech.net",
-      "globex.com",       "umbrella.fr",   "hooli.com",     "stark.dev",    "wayne-ent.com",
-      "example-corp.org", "bücher.de",     "mail.acme.com", "dept.uni.edu", "shop.co.za"};
+      "acme-widgets.com", "northwind.io", "contoso.co.uk", "fabrikam.de",  "initech.net",
+      "globex.com",       "umbrella.fr",  "hooli.com",     "stark.dev",    "wayne-ent.com",
+      "example-corp.org", "bücher.de",    "mail.acme.com", "dept.uni.edu", "shop.co.za"};
   const std::vector<std::string> misspelled = {"gmial.com", "hotmial.com", "yahoo.cmo",
                                                "gmail.co",  "outlok.com",  "acme.con"};
-  const std::vector<std::string> odd_locals = {"info",  "sales",      "noreply", "support",
-                                               "test",  "qwertyuiop", "asdkjfh38274",
-                                               "admin", "xq7z",       "a1b2c3d4e5f6a7b8"};
+  const std::vector<std::string> odd_locals = {"info", "sales",           "noreply",      "support",
+                                               "test", "qwertyuiop",      "asdkjfh38274", "admin",
+                                               "xq7z", "a1b2c3d4e5f6a7b8"};
   std::mt19937 rng(20261130);
   auto pick = [&rng](const auto& v) -> const std::string& {
     return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)];
@@ -40,12 +40,18 @@ inline std::vector<std::string> realistic_addresses(std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     const int shape = std::uniform_int_distribution<int>(0, 99)(rng);
     std::string local;
-    if (shape < 35) local = pick(names) + "." + pick(names);
-    else if (shape < 55) local = pick(names).substr(0, 1) + pick(names);
-    else if (shape < 70) local = pick(names) + std::to_string(1950 + shape);
-    else if (shape < 80) local = pick(names) + "_" + pick(names);
-    else if (shape < 85) local = pick(names) + "+news";
-    else local = pick(odd_locals);
+    if (shape < 35)
+      local = pick(names) + "." + pick(names);
+    else if (shape < 55)
+      local = pick(names).substr(0, 1) + pick(names);
+    else if (shape < 70)
+      local = pick(names) + std::to_string(1950 + shape);
+    else if (shape < 80)
+      local = pick(names) + "_" + pick(names);
+    else if (shape < 85)
+      local = pick(names) + "+news";
+    else
+      local = pick(odd_locals);
     const int where = std::uniform_int_distribution<int>(0, 99)(rng);
     const std::string& domain = where < 50   ? pick(popular)
                                 : where < 88 ? pick(business)

@@ -63,9 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   volatile std::size_t publication = bootstrap->publication().size();
   (void)publication;
 
-  for (std::string_view fixed :
-       {"example.com", "example.co.uk", "a.b.example.net", "com", "EXAMPLE.ORG.", "", ".", "..",
-        "xn--80ak6aa92e.xn--p1ai"}) {
+  for (std::string_view fixed : {"example.com", "example.co.uk", "a.b.example.net", "com",
+                                 "EXAMPLE.ORG.", "", ".", "..", "xn--80ak6aa92e.xn--p1ai"}) {
     look_up(*bootstrap, fixed, input);
   }
   look_up(*bootstrap, domain, input);

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "net/domain_age.hpp"
 #include "fuzz_check.hpp"
+#include "net/domain_age.hpp"
 #include "net/registration_date.hpp"
 
 using mailsentry::fuzz::invariant_broken;

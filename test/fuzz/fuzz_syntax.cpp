@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz_check.hpp"
 #include "checks/syntax.hpp"
+#include "fuzz_check.hpp"
 
 using mailsentry::fuzz::has_control_byte;
 using mailsentry::fuzz::invariant_broken;

@@ -9,10 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz_check.hpp"
 #include "checks/gibberish.hpp"
 #include "checks/lists.hpp"
 #include "checks/typo.hpp"
+#include "fuzz_check.hpp"
 
 using mailsentry::fuzz::invariant_broken;
 

@@ -39,10 +39,18 @@ inline std::string unescape_field(std::string_view field) {
     }
     char kind = field[++i];
     switch (kind) {
-      case '\\': out += '\\'; break;
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
+      case '\\':
+        out += '\\';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
       case 'x':
       case 'u':
       case 'U': {
@@ -52,7 +60,8 @@ inline std::string unescape_field(std::string_view field) {
         i += digits;
         break;
       }
-      default: throw std::runtime_error("unknown escape in corpus: " + std::string(field));
+      default:
+        throw std::runtime_error("unknown escape in corpus: " + std::string(field));
     }
   }
   return out;

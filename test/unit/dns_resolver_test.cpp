@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "net/dns_cache.hpp"
 #include "dnsmasq_fixture.hpp"
+#include "net/dns_cache.hpp"
 
 namespace mailsentry {
 namespace {

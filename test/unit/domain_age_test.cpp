@@ -15,9 +15,9 @@
 
 #include "net/https_get.hpp"
 #include "net/rdap_bootstrap.hpp"
-#include "rdap_whois_fixture.hpp"
 #include "net/registration_date.hpp"
 #include "net/whois_client.hpp"
+#include "rdap_whois_fixture.hpp"
 
 namespace mailsentry {
 namespace {

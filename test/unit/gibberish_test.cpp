@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "corpus.hpp"
 #include "checks/keyboard.hpp"
+#include "corpus.hpp"
 
 namespace mailsentry {
 namespace {

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "net/dns_resolver.hpp"
 #include "dnsmasq_fixture.hpp"
+#include "net/dns_resolver.hpp"
 
 namespace mailsentry {
 namespace {

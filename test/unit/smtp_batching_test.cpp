@@ -537,8 +537,8 @@ TEST_F(SmtpStreamingTest, OneMailFromCarriesRecipientsUntilTheRejectionBudgetIsS
   // A job that joined an open transaction says so in its transcript.
   int joined = 0;
   for (const ProbeResult& result : results)
-    joined += transcript_has(result,
-                             "* joining the open transaction of MAIL FROM:<verify@mailsentry.test>");
+    joined += transcript_has(
+        result, "* joining the open transaction of MAIL FROM:<verify@mailsentry.test>");
   EXPECT_GT(joined, 60);
 }
 
@@ -582,7 +582,7 @@ TEST_F(SmtpStreamingTest, TheRecipientCapEndsAStream) {
     EXPECT_LE(std::count(sequence.begin(), sequence.end(), "RCPT"), 5) << conn;
     EXPECT_EQ(std::count(sequence.begin(), sequence.end(), "MAIL"), 1) << conn;
   }
-  EXPECT_EQ(server->connections().size(), 3u);  // 12 addresses + 1 probe, 5 per session
+  EXPECT_EQ(server->connections().size(), 3u);         // 12 addresses + 1 probe, 5 per session
   EXPECT_EQ(server->client_lines("QUIT").size(), 2u);  // the full ones; the last stays idle
 }
 
@@ -595,9 +595,8 @@ TEST_F(SmtpStreamingTest, NewMailFromOnlyWhenTheSmtputf8NeedChanges) {
   }
   std::vector<std::string> all = utf8;
   all.insert(all.end(), ascii.begin(), ascii.end());
-  ScriptedSmtpServer* server =
-      start_server("127.0.0.2", R"({"capabilities": ["SMTPUTF8"], "recipients": )" +
-                                    listing(all) + "}");
+  ScriptedSmtpServer* server = start_server(
+      "127.0.0.2", R"({"capabilities": ["SMTPUTF8"], "recipients": )" + listing(all) + "}");
   ASSERT_NE(server, nullptr);
   dns["mx.shared.test"] = {"127.0.0.2"};
   options.max_connections_per_mx = 1;

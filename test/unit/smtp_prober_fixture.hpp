@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "scripted_smtp_fixture.hpp"
 #include "net/smtp_prober.hpp"
+#include "scripted_smtp_fixture.hpp"
 
 namespace mailsentry::prober_test {
 

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "corpus.hpp"
 #include "checks/syntax.hpp"
+#include "corpus.hpp"
 
 namespace mailsentry {
 namespace {

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "corpus.hpp"
 #include "checks/edit_distance.hpp"
 #include "checks/lists.hpp"
+#include "corpus.hpp"
 
 namespace mailsentry {
 namespace {

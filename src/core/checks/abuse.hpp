@@ -11,9 +11,11 @@
 namespace mailsentry {
 
 struct AbuseResult {
-  bool is_toxic = false;         // domain on the abuse list
-  std::string abuse_type;        // "test_account" | "keyboard_walk" | "bot_generated" | "abuse_domain" | ""
-  int suspicious_severity = 0;   // 0 = none, 1..3 = how strongly the local part looks fake (15/22/30 points)
+  bool is_toxic = false;  // domain on the abuse list
+  std::string
+      abuse_type;  // "test_account" | "keyboard_walk" | "bot_generated" | "abuse_domain" | ""
+  int suspicious_severity =
+      0;  // 0 = none, 1..3 = how strongly the local part looks fake (15/22/30 points)
   bool garbled_identifier = false;  // machine-made identifier (hex/uuid/base64-like local part)
 };
 

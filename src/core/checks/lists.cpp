@@ -71,10 +71,9 @@ Lists Lists::builtin() {
 
 const std::vector<std::string_view>& Lists::names() {
   static const std::vector<std::string_view> kNames = {
-      "disposable",      "disposable_allowlist", "free_providers", "providers",
-      "roles",           "popular_domains",      "popular_slds",   "popular_tlds",
-      "abuse_domains",   "trap_domains",         "trap_local_parts", "anti_probe_mx",
-      "mx_providers"};
+      "disposable",       "disposable_allowlist", "free_providers", "providers",     "roles",
+      "popular_domains",  "popular_slds",         "popular_tlds",   "abuse_domains", "trap_domains",
+      "trap_local_parts", "anti_probe_mx",        "mx_providers"};
   return kNames;
 }
 

@@ -59,19 +59,19 @@ class NamedList {
 // Every list the network-free checks consult. `Lists::builtin()` gives the
 // lists exactly as shipped; a copy can take user overrides.
 struct Lists {
-  NamedList disposable;           // disposable.txt
-  NamedList disposable_allowlist; // disposable_allowlist.txt
-  NamedList free_providers;       // free_providers.txt (detail: unused)
-  NamedList providers;            // providers.tsv: domain -> provider name
-  NamedList roles;                // roles.tsv: local part -> "system:<group>" | "role:<group>"
-  NamedList popular_domains;      // popular_domains_ranked.txt then popular_domains.txt (rank order)
-  NamedList popular_slds;         // popular_second_level_domains.txt
-  NamedList popular_tlds;         // popular_tlds.txt
-  NamedList abuse_domains;        // abuse_domains.tsv: domain -> reason
-  NamedList trap_domains;         // trap_domains.tsv: domain pattern -> trap type
-  NamedList trap_local_parts;     // trap_local_parts.tsv: local part -> trap type
-  NamedList anti_probe_mx;        // anti_probe_mx.tsv: MX host pattern -> provider (not probed)
-  NamedList mx_providers;         // mx_providers.tsv: MX host pattern -> mail host provider
+  NamedList disposable;            // disposable.txt
+  NamedList disposable_allowlist;  // disposable_allowlist.txt
+  NamedList free_providers;        // free_providers.txt (detail: unused)
+  NamedList providers;             // providers.tsv: domain -> provider name
+  NamedList roles;                 // roles.tsv: local part -> "system:<group>" | "role:<group>"
+  NamedList popular_domains;   // popular_domains_ranked.txt then popular_domains.txt (rank order)
+  NamedList popular_slds;      // popular_second_level_domains.txt
+  NamedList popular_tlds;      // popular_tlds.txt
+  NamedList abuse_domains;     // abuse_domains.tsv: domain -> reason
+  NamedList trap_domains;      // trap_domains.tsv: domain pattern -> trap type
+  NamedList trap_local_parts;  // trap_local_parts.tsv: local part -> trap type
+  NamedList anti_probe_mx;     // anti_probe_mx.tsv: MX host pattern -> provider (not probed)
+  NamedList mx_providers;      // mx_providers.tsv: MX host pattern -> mail host provider
 
   static Lists builtin();
 

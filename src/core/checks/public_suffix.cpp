@@ -27,7 +27,8 @@ bool public_suffix_known(std::string_view ascii_domain) {
   // ends in a known suffix. The answer per TLD is remembered (there are about
   // 1,500), which makes the common case a hash lookup.
   const std::size_t dot = ascii_domain.rfind('.');
-  const std::string tld(dot == std::string_view::npos ? ascii_domain : ascii_domain.substr(dot + 1));
+  const std::string tld(dot == std::string_view::npos ? ascii_domain
+                                                      : ascii_domain.substr(dot + 1));
   thread_local std::unordered_map<std::string, bool> tld_is_rule;
   auto it = tld_is_rule.find(tld);
   if (it == tld_is_rule.end() && tld_is_rule.size() < 4096) {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "checks/edit_distance.hpp"
-#include "checks/utf8.hpp"
 #include "checks/public_suffix.hpp"
+#include "checks/utf8.hpp"
 
 namespace mailsentry {
 

@@ -20,8 +20,8 @@ void async_connect_allowed(asio::ip::tcp::socket& socket,
     return false;
   };
   asio::async_connect(socket, endpoints, allowed,
-                      [first_refusal, done = std::move(done)](
-                          const std::error_code& error, const asio::ip::tcp::endpoint&) {
+                      [first_refusal, done = std::move(done)](const std::error_code& error,
+                                                              const asio::ip::tcp::endpoint&) {
                         // asio reports "not found" when the condition skipped every endpoint.
                         bool all_refused = error == asio::error::not_found;
                         done(error, all_refused ? *first_refusal : std::string());

@@ -152,7 +152,7 @@ struct DomainAgeLookup::Impl : std::enable_shared_from_this<DomainAgeLookup::Imp
     Launch launch;
     ReplyDone done;
     Phase phase = Phase::queued;
-    Clock::time_point asked_at{};  // when it went on the wire
+    Clock::time_point asked_at{};                   // when it went on the wire
     std::weak_ptr<CancellableOperation> operation;  // kept alive by its own handlers
   };
 

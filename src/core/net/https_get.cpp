@@ -321,8 +321,8 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
   const bool bracketed = authority.front() == '[';
   for (char& c : result.host) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    const bool name_char = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                           c == '_' || c == '.';
+    const bool name_char =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!name_char && !(bracketed && c == ':')) return std::nullopt;
   }
   if (result.host.size() > 253) return std::nullopt;

@@ -99,8 +99,8 @@ struct NetworkEngine::Impl {
     smtp = std::make_unique<SmtpProber>(io, resolve_host, config.smtp);
     domain_age = std::make_unique<DomainAgeLookup>(io, resolve_host, config.domain_age);
     canary = std::make_unique<ResolverCanary>(io, *dns, config.canary);
-    verifier = std::make_unique<NetworkVerifier>(io, *dns, *smtp, *domain_age, *canary,
-                                                 config.network);
+    verifier =
+        std::make_unique<NetworkVerifier>(io, *dns, *smtp, *domain_age, *canary, config.network);
     verifier->on_late_domain_age([this](LateDomainAge late) {
       {
         std::lock_guard<std::mutex> lock(completions_mutex);

@@ -11,19 +11,23 @@
 namespace mailsentry {
 
 enum class SmtpOutcome {
-  not_attempted,  // skipped: offline check, fail-fast, or policy (anti-probe provider)
-  exists,         // 250/251
-  does_not_exist, // 550/551/553 with 5.1.x
-  inconclusive,   // a probe was attempted and gave no answer (timeout, 4xx, 5.7.x ...)
+  not_attempted,   // skipped: offline check, fail-fast, or policy (anti-probe provider)
+  exists,          // 250/251
+  does_not_exist,  // 550/551/553 with 5.1.x
+  inconclusive,    // a probe was attempted and gave no answer (timeout, 4xx, 5.7.x ...)
 };
 
 // The outcome's name as stored in mailsentry.cache ("not_attempted", ...).
 inline std::string_view smtp_outcome_name(SmtpOutcome outcome) {
   switch (outcome) {
-    case SmtpOutcome::exists: return "exists";
-    case SmtpOutcome::does_not_exist: return "does_not_exist";
-    case SmtpOutcome::inconclusive: return "inconclusive";
-    case SmtpOutcome::not_attempted: break;
+    case SmtpOutcome::exists:
+      return "exists";
+    case SmtpOutcome::does_not_exist:
+      return "does_not_exist";
+    case SmtpOutcome::inconclusive:
+      return "inconclusive";
+    case SmtpOutcome::not_attempted:
+      break;
   }
   return "not_attempted";
 }
@@ -51,12 +55,18 @@ enum class DeadDomain {
 // The name stored in mailsentry.cache.dead_domain ("" for none).
 inline std::string_view dead_domain_name(DeadDomain dead) {
   switch (dead) {
-    case DeadDomain::nxdomain: return "nxdomain";
-    case DeadDomain::null_mx: return "null_mx";
-    case DeadDomain::no_address: return "no_address";
-    case DeadDomain::off_limits: return "off_limits";
-    case DeadDomain::refuses_smtp: return "refuses_smtp";
-    case DeadDomain::none: break;
+    case DeadDomain::nxdomain:
+      return "nxdomain";
+    case DeadDomain::null_mx:
+      return "null_mx";
+    case DeadDomain::no_address:
+      return "no_address";
+    case DeadDomain::off_limits:
+      return "off_limits";
+    case DeadDomain::refuses_smtp:
+      return "refuses_smtp";
+    case DeadDomain::none:
+      break;
   }
   return "";
 }

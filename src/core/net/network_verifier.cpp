@@ -6,18 +6,25 @@
 namespace mailsentry {
 
 bool parse_depth(std::string_view text, Depth& depth) {
-  if (text == "quick") depth = Depth::quick;
-  else if (text == "standard") depth = Depth::standard;
-  else if (text == "extended") depth = Depth::extended;
-  else return false;
+  if (text == "quick")
+    depth = Depth::quick;
+  else if (text == "standard")
+    depth = Depth::standard;
+  else if (text == "extended")
+    depth = Depth::extended;
+  else
+    return false;
   return true;
 }
 
 std::string_view depth_name(Depth depth) {
   switch (depth) {
-    case Depth::quick: return "quick";
-    case Depth::standard: return "standard";
-    case Depth::extended: return "extended";
+    case Depth::quick:
+      return "quick";
+    case Depth::standard:
+      return "standard";
+    case Depth::extended:
+      return "extended";
   }
   return "standard";
 }
@@ -34,8 +41,8 @@ namespace {
 
 int days_since_epoch_today() {
   using namespace std::chrono;
-  return static_cast<int>(
-      duration_cast<hours>(system_clock::now().time_since_epoch()).count() / 24);
+  return static_cast<int>(duration_cast<hours>(system_clock::now().time_since_epoch()).count() /
+                          24);
 }
 
 // Collects the answers of the concurrent lookups and gives the verdict's
@@ -112,8 +119,8 @@ void record_mx(const MxAnswer& answer, const NetworkOptions& options, bool dead_
     case DnsStatus::no_such_domain:
     case DnsStatus::no_data: {
       const bool nxdomain = answer.status == DnsStatus::no_such_domain;
-      const char* what = nxdomain ? "no such domain (NXDOMAIN)"
-                                  : "the domain has no MX, A or AAAA record";
+      const char* what =
+          nxdomain ? "no such domain (NXDOMAIN)" : "the domain has no MX, A or AAAA record";
       if (dead_trusted) {
         facts.mx_found = false;
         facts.dead_domain = nxdomain ? DeadDomain::nxdomain : DeadDomain::no_address;
@@ -247,10 +254,9 @@ void NetworkVerifier::verify(NetworkRequest request, std::function<void(NetworkF
     // before the callbacks run), or on the wire with it at a server that is
     // not hanging: worth the grace. Queued behind a registry's rate limit or
     // breaker, or long asked at a server that does not answer: not.
-    const bool on_its_way =
-        grace > std::chrono::milliseconds::zero() && !alive.expired() &&
-        (domain_age_.state(p.registrable_domain) == LookupState::cached ||
-         domain_age_.worth_waiting_for(p.registrable_domain, p.started, grace));
+    const bool on_its_way = grace > std::chrono::milliseconds::zero() && !alive.expired() &&
+                            (domain_age_.state(p.registrable_domain) == LookupState::cached ||
+                             domain_age_.worth_waiting_for(p.registrable_domain, p.started, grace));
     if (!on_its_way) {
       p.deliver();
       return;
@@ -264,8 +270,8 @@ void NetworkVerifier::verify(NetworkRequest request, std::function<void(NetworkF
 
   auto shared_request = std::make_shared<NetworkRequest>(std::move(request));
   const NetworkOptions options = options_;
-  auto after_mx = [this, pending, shared_request, options,
-                   other_checks_done](const MxAnswer& answer, bool dead_trusted) {
+  auto after_mx = [this, pending, shared_request, options, other_checks_done](
+                      const MxAnswer& answer, bool dead_trusted) {
     record_mx(answer, options, dead_trusted, pending->facts);
     const NetworkRequest& req = *shared_request;
     if (req.mx_only || req.depth == Depth::quick || !answer.accepts_mail()) {

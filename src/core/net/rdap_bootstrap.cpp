@@ -74,8 +74,7 @@ std::optional<RdapBootstrap> RdapBootstrap::parse(std::string_view json, std::st
   return bootstrap;
 }
 
-std::optional<RdapBootstrap> RdapBootstrap::load_file(const std::string& path,
-                                                      std::string* error) {
+std::optional<RdapBootstrap> RdapBootstrap::load_file(const std::string& path, std::string* error) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     set_error(error, "cannot read RDAP bootstrap file " + path);

@@ -8,7 +8,8 @@ namespace mailsentry {
 
 const std::vector<Weights::Field>& Weights::fields() {
   static const std::vector<Field> kFields = {
-      {"mailbox_missing", &Weights::mailbox_missing, "the mail server says the mailbox does not exist"},
+      {"mailbox_missing", &Weights::mailbox_missing,
+       "the mail server says the mailbox does not exist"},
       {"role_address", &Weights::role_address, "role address (info@, sales@, ...)"},
       {"dead_domain", &Weights::dead_domain,
        "the domain takes no mail: NXDOMAIN, null MX, no mail server address, or its only "
@@ -18,7 +19,8 @@ const std::vector<Weights::Field>& Weights::fields() {
       {"disposable", &Weights::disposable, "disposable mail domain"},
       {"gibberish_min", &Weights::gibberish_min, "gibberish local part, least natural-looking"},
       {"gibberish_max", &Weights::gibberish_max, "gibberish local part, most random-looking"},
-      {"smtp_inconclusive", &Weights::smtp_inconclusive, "an SMTP probe was attempted and gave no answer"},
+      {"smtp_inconclusive", &Weights::smtp_inconclusive,
+       "an SMTP probe was attempted and gave no answer"},
       {"smtp_inconclusive_no_mx", &Weights::smtp_inconclusive_no_mx,
        "extra when the inconclusive probe went to an implicit MX (A/AAAA record)"},
       {"free_plus_alias", &Weights::free_plus_alias, "free provider address with a +tag"},
@@ -26,7 +28,8 @@ const std::vector<Weights::Field>& Weights::fields() {
       {"toxic", &Weights::toxic, "domain known for abuse"},
       {"garbled_identifier", &Weights::garbled_identifier, "machine-made identifier as local part"},
       {"spam_trap", &Weights::spam_trap, "spam-trap pattern"},
-      {"suspicious_min", &Weights::suspicious_min, "suspicious local part (test@, keyboard walk), mild"},
+      {"suspicious_min", &Weights::suspicious_min,
+       "suspicious local part (test@, keyboard walk), mild"},
       {"suspicious_max", &Weights::suspicious_max, "suspicious local part, strong"},
       {"young_domain", &Weights::young_domain, "domain registered 30 days ago or less"},
       {"catch_all_min", &Weights::catch_all_min, "catch-all domain, name-like local part"},
@@ -54,20 +57,28 @@ bool Weights::set(std::string_view name, int points) {
 
 std::string_view verdict_name(Verdict verdict) {
   switch (verdict) {
-    case Verdict::valid: return "valid";
-    case Verdict::caution: return "caution";
-    case Verdict::risky: return "risky";
-    case Verdict::invalid: return "invalid";
+    case Verdict::valid:
+      return "valid";
+    case Verdict::caution:
+      return "caution";
+    case Verdict::risky:
+      return "risky";
+    case Verdict::invalid:
+      return "invalid";
   }
   return "invalid";
 }
 
 std::string_view recommendation_for(Verdict verdict) {
   switch (verdict) {
-    case Verdict::valid: return "Safe to send";
-    case Verdict::caution: return "Send with caution";
-    case Verdict::risky: return "High risk - we recommend not sending";
-    case Verdict::invalid: return "Do not send";
+    case Verdict::valid:
+      return "Safe to send";
+    case Verdict::caution:
+      return "Send with caution";
+    case Verdict::risky:
+      return "High risk - we recommend not sending";
+    case Verdict::invalid:
+      return "Do not send";
   }
   return "Do not send";
 }
@@ -79,21 +90,25 @@ Verdict verdict_for(int score, const Weights& weights) {
   return Verdict::invalid;
 }
 
-std::string Deduction::text() const {
-  return reason + " (-" + std::to_string(points) + ")";
-}
+std::string Deduction::text() const { return reason + " (-" + std::to_string(points) + ")"; }
 
 namespace {
 
 // The DNS or connection finding that makes the domain undeliverable, if any.
 const char* dead_domain_finding(const NetworkFacts& net) {
   switch (net.dead_domain) {
-    case DeadDomain::nxdomain: return "domain does not exist (NXDOMAIN)";
-    case DeadDomain::null_mx: return "domain accepts no mail (null MX)";
-    case DeadDomain::no_address: return "domain has no mail server address";
-    case DeadDomain::off_limits: return "mail servers only on private or reserved addresses";
-    case DeadDomain::refuses_smtp: return "the domain's host refuses mail on port 25";
-    case DeadDomain::none: break;
+    case DeadDomain::nxdomain:
+      return "domain does not exist (NXDOMAIN)";
+    case DeadDomain::null_mx:
+      return "domain accepts no mail (null MX)";
+    case DeadDomain::no_address:
+      return "domain has no mail server address";
+    case DeadDomain::off_limits:
+      return "mail servers only on private or reserved addresses";
+    case DeadDomain::refuses_smtp:
+      return "the domain's host refuses mail on port 25";
+    case DeadDomain::none:
+      break;
   }
   // Cached before the kind was recorded: DNS said no mail all the same.
   return net.mx_found == false ? "domain accepts no mail" : nullptr;
@@ -166,9 +181,9 @@ bool add_fail_fast(const Verification& v, const Weights& w, std::vector<Deductio
     return true;
   }
   if (!v.provider.format_violation.empty()) {
-    out.push_back({"breaks " + v.provider.provider_name + " address rules: " +
-                       v.provider.format_violation,
-                   100});
+    out.push_back(
+        {"breaks " + v.provider.provider_name + " address rules: " + v.provider.format_violation,
+         100});
     return true;
   }
   if (v.role.tier == RoleTier::system) {
@@ -194,13 +209,12 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
                    w.no_answer, Deduction::Kind::no_answer});
   if (v.is_disposable) out.push_back({"disposable domain", w.disposable});
   if (v.gibberish.is_gibberish) {
-    const bool pattern = v.gibberish.pattern == "keyboard_sequence" ||
-                         v.gibberish.pattern == "repeated_chars";
+    const bool pattern =
+        v.gibberish.pattern == "keyboard_sequence" || v.gibberish.pattern == "repeated_chars";
     // The less natural the local part, the closer to the maximum.
     const double strength = pattern ? 1.0 : 1.0 - v.gibberish.score / 50.0;
-    out.push_back(
-        {"gibberish local part", scaled(w.gibberish_min, w.gibberish_max, strength),
-         Deduction::Kind::local_part_heuristic});
+    out.push_back({"gibberish local part", scaled(w.gibberish_min, w.gibberish_max, strength),
+                   Deduction::Kind::local_part_heuristic});
   }
   // A catch-all answer is an answer: it costs by the catch-all rule below.
   if (smtp_unanswered(v)) {
@@ -215,20 +229,20 @@ void add_deductions(const Verification& v, const Weights& w, std::vector<Deducti
     out.push_back({"free provider with 3+ dots", w.free_excessive_dots});
   if (v.abuse.is_toxic || net.dnsbl_listed) out.push_back({"domain known for abuse", w.toxic});
   if (v.abuse.garbled_identifier)
-    out.push_back({"machine-made identifier", w.garbled_identifier,
-                   Deduction::Kind::local_part_heuristic});
+    out.push_back(
+        {"machine-made identifier", w.garbled_identifier, Deduction::Kind::local_part_heuristic});
   if (v.trap.is_potential_trap)
     out.push_back({"spam-trap pattern (" + v.trap.trap_type + ")", w.spam_trap});
   if (v.abuse.suspicious_severity > 0 && !v.abuse.abuse_type.empty() &&
       v.abuse.abuse_type != "abuse_domain") {
     // Keyboard walks and machine-made names are how the name looks; a test
     // account is what it is called (like a trap), and stays a full finding.
-    const bool heuristic = v.abuse.abuse_type == "keyboard_walk" ||
-                           v.abuse.abuse_type == "bot_generated";
-    out.push_back({"suspicious local part (" + v.abuse.abuse_type + ")",
-                   scaled(w.suspicious_min, w.suspicious_max,
-                          (v.abuse.suspicious_severity - 1) / 2.0),
-                   heuristic ? Deduction::Kind::local_part_heuristic : Deduction::Kind::finding});
+    const bool heuristic =
+        v.abuse.abuse_type == "keyboard_walk" || v.abuse.abuse_type == "bot_generated";
+    out.push_back(
+        {"suspicious local part (" + v.abuse.abuse_type + ")",
+         scaled(w.suspicious_min, w.suspicious_max, (v.abuse.suspicious_severity - 1) / 2.0),
+         heuristic ? Deduction::Kind::local_part_heuristic : Deduction::Kind::finding});
   }
   if (net.domain_age_days && *net.domain_age_days <= 30)
     out.push_back({"domain registered " + std::to_string(*net.domain_age_days) + " days ago",

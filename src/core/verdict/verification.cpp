@@ -2,9 +2,9 @@
 
 #include <asio/ip/address.hpp>
 
-#include "net/address_policy.hpp"
 #include "checks/disposable.hpp"
 #include "checks/public_suffix.hpp"
+#include "net/address_policy.hpp"
 
 namespace mailsentry {
 
@@ -26,9 +26,12 @@ bool literal_is_off_limits(std::string_view literal) {
 
 std::string_view level_name(VerificationLevel level) {
   switch (level) {
-    case VerificationLevel::confirmed: return "confirmed";
-    case VerificationLevel::inferred: return "inferred";
-    case VerificationLevel::estimated: return "estimated";
+    case VerificationLevel::confirmed:
+      return "confirmed";
+    case VerificationLevel::inferred:
+      return "inferred";
+    case VerificationLevel::estimated:
+      return "estimated";
   }
   return "estimated";
 }

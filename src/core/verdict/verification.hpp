@@ -8,13 +8,13 @@
 #include "checks/abuse.hpp"
 #include "checks/gibberish.hpp"
 #include "checks/lists.hpp"
-#include "net/network_facts.hpp"
 #include "checks/provider.hpp"
 #include "checks/role.hpp"
-#include "verdict/score.hpp"
 #include "checks/syntax.hpp"
 #include "checks/trap.hpp"
 #include "checks/typo.hpp"
+#include "net/network_facts.hpp"
+#include "verdict/score.hpp"
 
 namespace mailsentry {
 

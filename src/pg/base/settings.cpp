@@ -14,12 +14,12 @@ extern "C" {
 #include <cstring>
 #include <string_view>
 
-#include "checks/address_literal.hpp"
-#include "net/dns_resolver.hpp"
 #include "base/guard.hpp"
-#include "net/smtp_prober.hpp"
-#include "checks/syntax.hpp"
 #include "base/text_list.hpp"
+#include "checks/address_literal.hpp"
+#include "checks/syntax.hpp"
+#include "net/dns_resolver.hpp"
+#include "net/smtp_prober.hpp"
 
 namespace mailsentry::pg {
 
@@ -69,9 +69,9 @@ void helo_name_problem(std::string_view name, char* bad, std::size_t size) {
   }
   if (name.front() == '[') {
     std::string canonical;
-    const LiteralCheck literal = name.back() == ']'
-        ? check_address_literal(name.substr(1, name.size() - 2), canonical)
-        : LiteralCheck{false, "no closing bracket"};
+    const LiteralCheck literal =
+        name.back() == ']' ? check_address_literal(name.substr(1, name.size() - 2), canonical)
+                           : LiteralCheck{false, "no closing bracket"};
     if (!literal.ok)
       snprintf(bad, size, "Not an address literal: %.*s.", static_cast<int>(literal.error.size()),
                literal.error.data());
@@ -81,19 +81,22 @@ void helo_name_problem(std::string_view name, char* bad, std::size_t size) {
   for (std::size_t i = 0; i <= name.size(); ++i) {
     if (i < name.size() && name[i] != '.') {
       const unsigned char c = static_cast<unsigned char>(name[i]);
-      const bool ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                       (c >= '0' && c <= '9') || c == '-';
+      const bool ldh =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
       if (!ldh) {
-        snprintf(bad, size, "A host name has only letters, digits, hyphens and dots "
-                            "(byte %zu is not one).", i + 1);
+        snprintf(bad, size,
+                 "A host name has only letters, digits, hyphens and dots "
+                 "(byte %zu is not one).",
+                 i + 1);
         return;
       }
       continue;
     }
     const std::string_view label = name.substr(label_start, i - label_start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      snprintf(bad, size, "Each label of a host name has 1 to 63 characters and neither starts "
-                          "nor ends with a hyphen.");
+      snprintf(bad, size,
+               "Each label of a host name has 1 to 63 characters and neither starts "
+               "nor ends with a hyphen.");
       return;
     }
     label_start = i + 1;
@@ -103,14 +106,14 @@ void helo_name_problem(std::string_view name, char* bad, std::size_t size) {
 bool check_helo_name(char** newval, void**, GucSource) {
   if (!printable(*newval)) return false;
   char bad[320] = "";
-  const GuardResult result = run_guarded("mailsentry.helo_name", [&] {
-    helo_name_problem(*newval ? *newval : "", bad, sizeof bad);
-  });
+  const GuardResult result = run_guarded(
+      "mailsentry.helo_name", [&] { helo_name_problem(*newval ? *newval : "", bad, sizeof bad); });
   if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
   if (bad[0] == '\0') return true;
   GUC_check_errdetail("%s", bad);
-  GUC_check_errhint("Use this server's public host name, e.g. 'mx1.example.com', or an address "
-                    "literal, e.g. '[192.0.2.1]'.");
+  GUC_check_errhint(
+      "Use this server's public host name, e.g. 'mx1.example.com', or an address "
+      "literal, e.g. '[192.0.2.1]'.");
   return false;
 }
 
@@ -131,8 +134,9 @@ bool check_mail_from(char** newval, void**, GucSource) {
   }
   if (bad[0] == '\0') return true;
   GUC_check_errdetail("%s", bad);
-  GUC_check_errhint("Give the bare address, e.g. 'probe@example.com', or '' for the null "
-                    "reverse-path <>.");
+  GUC_check_errhint(
+      "Give the bare address, e.g. 'probe@example.com', or '' for the null "
+      "reverse-path <>.");
   return false;
 }
 
@@ -183,7 +187,7 @@ bool check_smtp_timeouts(char** newval, void**, GucSource) {
       long ms = std::strtol(item.c_str(), &end, 10);
       if (errno != 0 || end == item.c_str() || *end != '\0' || ms < 10 || ms > 600000) {
         snprintf(bad, sizeof bad, "\"%s\" is not a timeout in milliseconds (10-600000)",
-                      item.c_str());
+                 item.c_str());
         return;
       }
       ++count;
@@ -212,8 +216,8 @@ void define_int(const char* name, const char* description, int* variable, int de
 
 void define_bool(const char* name, const char* description, bool* variable, bool default_value,
                  GucContext context) {
-  DefineCustomBoolVariable(name, description, nullptr, variable, default_value, context, 0,
-                           nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable(name, description, nullptr, variable, default_value, context, 0, nullptr,
+                           nullptr, nullptr);
 }
 
 }  // namespace
@@ -221,8 +225,8 @@ void define_bool(const char* name, const char* description, bool* variable, bool
 void define_settings() {
   Settings& s = settings;
   // Server-wide.
-  define_bool("mailsentry.enabled", "Runs the network checks (the background worker).",
-              &s.enabled, true, PGC_SIGHUP);
+  define_bool("mailsentry.enabled", "Runs the network checks (the background worker).", &s.enabled,
+              true, PGC_SIGHUP);
   // Settings read at server start exist only when the library is preloaded
   // (PostgreSQL refuses to create them later); without it there is no worker.
   if (process_shared_preload_libraries_in_progress) {
@@ -244,13 +248,12 @@ void define_settings() {
                 &s.dns_servers, "", PGC_SIGHUP, check_dns_servers);
   define_int("mailsentry.dns_timeout", "Timeout of one DNS try.", &s.dns_timeout_ms, 2000, 50,
              60000, PGC_SIGHUP, GUC_UNIT_MS);
-  define_int("mailsentry.dns_default_ttl",
-             "Cache time of DNS answers whose TTL is not known.", &s.dns_default_ttl_s, 3600, 0,
-             86400 * 7, PGC_SIGHUP, GUC_UNIT_S);
+  define_int("mailsentry.dns_default_ttl", "Cache time of DNS answers whose TTL is not known.",
+             &s.dns_default_ttl_s, 3600, 0, 86400 * 7, PGC_SIGHUP, GUC_UNIT_S);
   define_int("mailsentry.smtp_port", "TCP port of the mail servers (25; tests use others).",
              &s.smtp_port, 25, 1, 65535, PGC_SIGHUP);
-  define_string("mailsentry.helo_name", "The name sent in EHLO/HELO.", &s.helo_name,
-                "localhost", PGC_SIGHUP, check_helo_name);
+  define_string("mailsentry.helo_name", "The name sent in EHLO/HELO.", &s.helo_name, "localhost",
+                PGC_SIGHUP, check_helo_name);
   define_string("mailsentry.mail_from", "The reverse-path of MAIL FROM; empty sends <>.",
                 &s.mail_from, "", PGC_SIGHUP, check_mail_from);
   DefineCustomEnumVariable("mailsentry.starttls", "STARTTLS: off, opportunistic or required.",
@@ -258,8 +261,8 @@ void define_settings() {
                            kStartTlsOptions, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   define_int("mailsentry.max_connections_per_mx", "SMTP sessions at once per MX host.",
              &s.max_connections_per_mx, 2, 1, 100, PGC_SIGHUP);
-  define_int("mailsentry.max_connections", "SMTP sessions at once in total.",
-             &s.max_connections, 64, 1, 10000, PGC_SIGHUP);
+  define_int("mailsentry.max_connections", "SMTP sessions at once in total.", &s.max_connections,
+             64, 1, 10000, PGC_SIGHUP);
   define_int("mailsentry.max_recipients_per_session", "RCPT commands before a session is renewed.",
              &s.max_recipients_per_session, 50, 1, 1000, PGC_SIGHUP);
   define_int("mailsentry.max_rejections_per_session",
@@ -289,8 +292,8 @@ void define_settings() {
                 "WHOIS server host[:port], asked for TLDs without RDAP and when RDAP fails; "
                 "empty: the server IANA's WHOIS refers to.",
                 &s.whois_server, "", PGC_SIGHUP, check_printable);
-  define_int("mailsentry.rdap_timeout", "Timeout of one RDAP or WHOIS request.",
-             &s.rdap_timeout_ms, 3000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS);
+  define_int("mailsentry.rdap_timeout", "Timeout of one RDAP or WHOIS request.", &s.rdap_timeout_ms,
+             3000, 100, 60000, PGC_SIGHUP, GUC_UNIT_MS);
   define_int("mailsentry.rdap_min_interval",
              "Least time between two requests to one RDAP or WHOIS server (rate limit).",
              &s.rdap_min_interval_ms, 500, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS);

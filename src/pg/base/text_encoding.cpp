@@ -20,7 +20,8 @@ Utf8Text text_as_utf8(text* value) {
 }
 
 text* utf8_to_text(const char* data, std::size_t size) {
-  if (GetDatabaseEncoding() == PG_UTF8) return cstring_to_text_with_len(data, static_cast<int>(size));
+  if (GetDatabaseEncoding() == PG_UTF8)
+    return cstring_to_text_with_len(data, static_cast<int>(size));
   char* converted = pg_any_to_server(data, static_cast<int>(size), PG_UTF8);
   if (converted == data) return cstring_to_text_with_len(data, static_cast<int>(size));
   return cstring_to_text(converted);

@@ -10,11 +10,11 @@ extern "C" {
 }
 
 #include "base/guard.hpp"
+#include "base/settings.hpp"
+#include "base/text_encoding.hpp"
 #include "checks/lists.hpp"
 #include "queue/request_queue.hpp"
 #include "verdict/score.hpp"
-#include "base/settings.hpp"
-#include "base/text_encoding.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(mailsentry_list_name_valid);
@@ -107,7 +107,8 @@ extern "C" Datum mailsentry_builtin_list(PG_FUNCTION_ARGS) {
                                   constructed = true;
                                 }
                                 list = builtin_lists_for_listing.by_name(name);
-                                if (list != nullptr) list->for_each([&](const BuiltinEntry&) { ++count; });
+                                if (list != nullptr)
+                                  list->for_each([&](const BuiltinEntry&) { ++count; });
                               }),
                   "mailsentry_builtin_list");
   if (list == nullptr)
@@ -119,11 +120,13 @@ extern "C" Datum mailsentry_builtin_list(PG_FUNCTION_ARGS) {
   // built outside any C++ frame.
   auto* entries = static_cast<BuiltinEntry*>(palloc(sizeof(BuiltinEntry) * (count + 1)));
   std::size_t filled = 0;
-  raise_if_failed(run_guarded("mailsentry_builtin_list", [&] {
-    list->for_each([&](const BuiltinEntry& entry) {
-      if (filled < count) entries[filled++] = entry;
-    });
-  }), "mailsentry_builtin_list");
+  raise_if_failed(run_guarded("mailsentry_builtin_list",
+                              [&] {
+                                list->for_each([&](const BuiltinEntry& entry) {
+                                  if (filled < count) entries[filled++] = entry;
+                                });
+                              }),
+                  "mailsentry_builtin_list");
   for (std::size_t i = 0; i < filled; ++i) {
     const BuiltinEntry& entry = entries[i];
     Datum values[2];
@@ -142,8 +145,9 @@ extern "C" Datum mailsentry_builtin_list(PG_FUNCTION_ARGS) {
 // they become visible.
 extern "C" Datum mailsentry_overrides_changed(PG_FUNCTION_ARGS) {
   if (!CALLED_AS_TRIGGER(fcinfo))
-    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                    errmsg("mailsentry: mailsentry_overrides_changed must be called as a trigger")));
+    ereport(ERROR,
+            (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+             errmsg("mailsentry: mailsentry_overrides_changed must be called as a trigger")));
   TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
   CacheInvalidateRelcache(trigger->tg_relation);
   return PointerGetDatum(nullptr);

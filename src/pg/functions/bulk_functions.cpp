@@ -21,17 +21,17 @@ extern "C" {
 #include <unordered_set>
 #include <vector>
 
-#include "tables/cache_table.hpp"
-#include "functions/depth_argument.hpp"
-#include "worker/engine_config.hpp"
 #include "base/guard.hpp"
-#include "queue/request_queue.hpp"
-#include "functions/result_tuple.hpp"
 #include "base/settings.hpp"
 #include "base/text_encoding.hpp"
-#include "tables/user_config.hpp"
+#include "functions/depth_argument.hpp"
+#include "functions/result_tuple.hpp"
 #include "functions/verification_record_fill.hpp"
 #include "functions/verification_steps.hpp"
+#include "queue/request_queue.hpp"
+#include "tables/cache_table.hpp"
+#include "tables/user_config.hpp"
+#include "worker/engine_config.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(verify_emails);
@@ -101,19 +101,23 @@ void emit(const Output& out, std::size_t input, TimestampTz checked_at) {
 // and nothing per address has to be kept while the worker is busy).
 void finish_input(std::size_t input, const NetworkFactsPod* facts, bool cached,
                   const char* missing_reason) {
-  raise_if_failed(run_guarded("verify_emails finishing", [&] {
-    BulkCall& c = *call;
-    (void)start_verification(c.inputs[input], c.depth, make_probe_settings(settings), c.v);
-    std::optional<NetworkFacts> network;
-    if (facts != nullptr) network = facts_from_pod(*facts);
-    finish_verification(c.v, std::move(network), missing_reason);
-    fill_record(c.v, c.depth_text, record);
-    record.cached = cached;
-  }), "verify_emails");
+  raise_if_failed(run_guarded("verify_emails finishing",
+                              [&] {
+                                BulkCall& c = *call;
+                                (void)start_verification(c.inputs[input], c.depth,
+                                                         make_probe_settings(settings), c.v);
+                                std::optional<NetworkFacts> network;
+                                if (facts != nullptr) network = facts_from_pod(*facts);
+                                finish_verification(c.v, std::move(network), missing_reason);
+                                fill_record(c.v, c.depth_text, record);
+                                record.cached = cached;
+                              }),
+                  "verify_emails");
 }
 
 void finish_pending(const Output& out, std::size_t index, const NetworkFactsPod* facts) {
-  const char* reason = facts ? "" : "network checks did not finish within mailsentry.verify_timeout";
+  const char* reason =
+      facts ? "" : "network checks did not finish within mailsentry.verify_timeout";
   const PendingAddress& p = call->pending[index];
   finish_input(p.first_input, facts, false, reason);
   emit(out, p.first_input, 0);
@@ -175,9 +179,11 @@ bool collect(const Output& out) {
 // Keeps as many addresses with the worker as this session's share of the
 // queue allows (mailsentry.queue_slots_per_backend and _per_role).
 void run_network_phase(const Output& out) {
-  raise_if_failed(run_guarded("verify_emails", [&] {
-    call->in_flight.reserve(static_cast<std::size_t>(shared_queue->slot_count));
-  }), "verify_emails");
+  raise_if_failed(
+      run_guarded(
+          "verify_emails",
+          [&] { call->in_flight.reserve(static_cast<std::size_t>(shared_queue->slot_count)); }),
+      "verify_emails");
   TimestampTz worker_missing_since = 0;
   PG_TRY();
   {
@@ -218,22 +224,24 @@ namespace mailsentry::pg {
 
 extern "C" Datum verify_emails(PG_FUNCTION_ARGS) {
   ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
-  const char* depth_text = PG_NARGS() > 1 && !PG_ARGISNULL(1)
-                               ? text_to_cstring(PG_GETARG_TEXT_PP(1)) : "standard";
+  const char* depth_text =
+      PG_NARGS() > 1 && !PG_ARGISNULL(1) ? text_to_cstring(PG_GETARG_TEXT_PP(1)) : "standard";
   const bool refresh = PG_NARGS() > 2 && !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
   ensure_user_config_current();
 
   const Depth depth = depth_from_argument(depth_text);
-  raise_if_failed(run_guarded("verify_emails", [&] {
-    call = std::make_unique<BulkCall>();
-    call->depth = depth;
-    call->depth_text = depth_text;
-  }), "verify_emails");
+  raise_if_failed(run_guarded("verify_emails",
+                              [&] {
+                                call = std::make_unique<BulkCall>();
+                                call->depth = depth;
+                                call->depth_text = depth_text;
+                              }),
+                  "verify_emails");
 
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  auto* free_callback = static_cast<MemoryContextCallback*>(
-      MemoryContextAllocZero(rsinfo->econtext->ecxt_per_query_memory, sizeof(MemoryContextCallback)));
+  auto* free_callback = static_cast<MemoryContextCallback*>(MemoryContextAllocZero(
+      rsinfo->econtext->ecxt_per_query_memory, sizeof(MemoryContextCallback)));
   free_callback->func = free_call;
   MemoryContextRegisterResetCallback(rsinfo->econtext->ecxt_per_query_memory, free_callback);
   check_result_descriptor(rsinfo->setDesc);
@@ -252,24 +260,29 @@ extern "C" Datum verify_emails(PG_FUNCTION_ARGS) {
   int text_count = 0;
   for (int i = 0; i < element_count; ++i)
     if (!element_nulls[i]) texts[text_count++] = text_as_utf8(DatumGetTextPP(elements[i]));
-  raise_if_failed(run_guarded("verify_emails", [&] {
-    std::unordered_set<std::string_view> seen;
-    for (int i = 0; i < text_count; ++i)
-      if (seen.insert({texts[i].data, texts[i].size}).second)
-        call->inputs.emplace_back(texts[i].data, texts[i].size);
-  }), "verify_emails");
+  raise_if_failed(run_guarded("verify_emails",
+                              [&] {
+                                std::unordered_set<std::string_view> seen;
+                                for (int i = 0; i < text_count; ++i)
+                                  if (seen.insert({texts[i].data, texts[i].size}).second)
+                                    call->inputs.emplace_back(texts[i].data, texts[i].size);
+                              }),
+                  "verify_emails");
 
   // Network-free verdicts and cache hits at once; the rest wait for the worker.
   for (std::size_t input = 0; input < call->inputs.size(); ++input) {
     bool needs_network = false;
-    raise_if_failed(run_guarded("verify_emails", [&] {
-      const std::optional<NetworkRequest> request = start_verification(
-          call->inputs[input], call->depth, make_probe_settings(settings), call->v);
-      if (request) {
-        request_to_pod(*request, request_pod);
-        needs_network = true;
-      }
-    }), "verify_emails");
+    raise_if_failed(run_guarded("verify_emails",
+                                [&] {
+                                  const std::optional<NetworkRequest> request =
+                                      start_verification(call->inputs[input], call->depth,
+                                                         make_probe_settings(settings), call->v);
+                                  if (request) {
+                                    request_to_pod(*request, request_pod);
+                                    needs_network = true;
+                                  }
+                                }),
+                    "verify_emails");
     if (!needs_network) {
       finish_input(input, nullptr, false, "");
       emit(out, input, 0);
@@ -283,17 +296,20 @@ extern "C" Datum verify_emails(PG_FUNCTION_ARGS) {
       emit(out, input, cache_entry.checked_at);
       continue;
     }
-    raise_if_failed(run_guarded("verify_emails", [&] {
-      BulkCall& c = *call;
-      const std::string address(request_pod.address.view());
-      const auto [it, inserted] = c.pending_by_address.emplace(address, c.pending.size());
-      if (inserted) {
-        c.pending.emplace_back();
-        c.pending.back().first_input = input;
-      } else {
-        c.pending[it->second].more_inputs.push_back(input);
-      }
-    }), "verify_emails");
+    raise_if_failed(run_guarded("verify_emails",
+                                [&] {
+                                  BulkCall& c = *call;
+                                  const std::string address(request_pod.address.view());
+                                  const auto [it, inserted] =
+                                      c.pending_by_address.emplace(address, c.pending.size());
+                                  if (inserted) {
+                                    c.pending.emplace_back();
+                                    c.pending.back().first_input = input;
+                                  } else {
+                                    c.pending[it->second].more_inputs.push_back(input);
+                                  }
+                                }),
+                    "verify_emails");
   }
 
   if (!call->pending.empty()) {

@@ -18,10 +18,10 @@ Depth depth_from_argument(const char* text) {
   if (parse_depth(text, depth)) return depth;
   const int length = static_cast<int>(strlen(text));
   const int shown = pg_mbcliplen(text, length, kEchoedBytes);
-  ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                  errmsg("mailsentry: unknown depth \"%.*s%s\"", shown, text,
-                         shown < length ? "..." : ""),
-                  errhint("Use 'quick', 'standard' or 'extended'.")));
+  ereport(ERROR,
+          (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+           errmsg("mailsentry: unknown depth \"%.*s%s\"", shown, text, shown < length ? "..." : ""),
+           errhint("Use 'quick', 'standard' or 'extended'.")));
   return depth;
 }
 

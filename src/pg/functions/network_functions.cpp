@@ -13,19 +13,19 @@ extern "C" {
 #include <memory>
 #include <string>
 
-#include "tables/cache_table.hpp"
-#include "functions/depth_argument.hpp"
 #include "base/guard.hpp"
-#include "checks/public_suffix.hpp"
-#include "functions/record_json.hpp"
-#include "queue/request_queue.hpp"
-#include "functions/result_tuple.hpp"
 #include "base/settings.hpp"
-#include "worker/engine_config.hpp"
 #include "base/text_encoding.hpp"
-#include "tables/user_config.hpp"
+#include "checks/public_suffix.hpp"
+#include "functions/depth_argument.hpp"
+#include "functions/record_json.hpp"
+#include "functions/result_tuple.hpp"
 #include "functions/verification_record_fill.hpp"
 #include "functions/verification_steps.hpp"
+#include "queue/request_queue.hpp"
+#include "tables/cache_table.hpp"
+#include "tables/user_config.hpp"
+#include "worker/engine_config.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(verify_email);
@@ -67,15 +67,18 @@ CallOutcome verify_into_record(text* email, const char* depth_text, bool refresh
 
   bool needs_network = false;
   const Depth depth = depth_from_argument(depth_text);
-  raise_if_failed(run_guarded("verify_email", [&] {
-    current = std::make_unique<Verification>();
-    const std::optional<NetworkRequest> request = start_verification(
-        {input.data, input.size}, depth, make_probe_settings(settings), *current);
-    if (request) {
-      request_to_pod(*request, request_pod);
-      needs_network = true;
-    }
-  }), "verify_email");
+  raise_if_failed(run_guarded("verify_email",
+                              [&] {
+                                current = std::make_unique<Verification>();
+                                const std::optional<NetworkRequest> request =
+                                    start_verification({input.data, input.size}, depth,
+                                                       make_probe_settings(settings), *current);
+                                if (request) {
+                                  request_to_pod(*request, request_pod);
+                                  needs_network = true;
+                                }
+                              }),
+                  "verify_email");
 
   const bool cached = needs_network && !refresh && fresh_cache_entry(request_pod, depth);
   bool answered = false;
@@ -91,18 +94,25 @@ CallOutcome verify_into_record(text* email, const char* depth_text, bool refresh
     }
   }
 
-  raise_if_failed(run_guarded("verify_email finishing", [&] {
-    Verification& v = *current;
-    std::optional<NetworkFacts> facts;
-    if (cached) facts = facts_from_pod(cache_entry.facts);
-    else if (answered) facts = facts_from_pod(answer_pod);
-    finish_verification(v, std::move(facts),
-                        needs_network ? "network checks did not finish within mailsentry.verify_timeout"
-                                      : "");
-    fill_record(v, depth_text, result_record);
-    result_record.cached = cached;
-    current.reset();
-  }), "verify_email");
+  raise_if_failed(
+      run_guarded("verify_email finishing",
+                  [&] {
+                    Verification& v = *current;
+                    std::optional<NetworkFacts> facts;
+                    if (cached)
+                      facts = facts_from_pod(cache_entry.facts);
+                    else if (answered)
+                      facts = facts_from_pod(answer_pod);
+                    finish_verification(
+                        v, std::move(facts),
+                        needs_network
+                            ? "network checks did not finish within mailsentry.verify_timeout"
+                            : "");
+                    fill_record(v, depth_text, result_record);
+                    result_record.cached = cached;
+                    current.reset();
+                  }),
+      "verify_email");
 
   const TimestampTz finished = GetCurrentTimestamp();
   return {{cached ? cache_entry.checked_at : finished,
@@ -115,28 +125,34 @@ CallOutcome cached_into_record(text* email) {
   Utf8Text input = text_as_utf8(email);
   ensure_user_config_current();
   bool needs_network = false;
-  raise_if_failed(run_guarded("mailsentry.cached_result", [&] {
-    current = std::make_unique<Verification>();
-    const std::optional<NetworkRequest> request = start_verification(
-        {input.data, input.size}, Depth::standard, make_probe_settings(settings), *current);
-    if (request) {
-      request_to_pod(*request, request_pod);
-      needs_network = true;
-    }
-  }), "mailsentry.cached_result");
-  const bool cached =
-      needs_network &&
-      read_cache_entry(request_pod.address.bytes, request_pod.address.size, cache_entry);
-  raise_if_failed(run_guarded("mailsentry.cached_result", [&] {
-    Verification& v = *current;
-    std::optional<NetworkFacts> facts;
-    if (cached) facts = facts_from_pod(cache_entry.facts);
-    finish_verification(v, std::move(facts), "");
-    fill_record(v, cached ? depth_name(static_cast<Depth>(cache_entry.depth)) : "standard",
-                result_record);
-    result_record.cached = cached;
-    current.reset();
-  }), "mailsentry.cached_result");
+  raise_if_failed(run_guarded("mailsentry.cached_result",
+                              [&] {
+                                current = std::make_unique<Verification>();
+                                const std::optional<NetworkRequest> request =
+                                    start_verification({input.data, input.size}, Depth::standard,
+                                                       make_probe_settings(settings), *current);
+                                if (request) {
+                                  request_to_pod(*request, request_pod);
+                                  needs_network = true;
+                                }
+                              }),
+                  "mailsentry.cached_result");
+  const bool cached = needs_network && read_cache_entry(request_pod.address.bytes,
+                                                        request_pod.address.size, cache_entry);
+  raise_if_failed(
+      run_guarded("mailsentry.cached_result",
+                  [&] {
+                    Verification& v = *current;
+                    std::optional<NetworkFacts> facts;
+                    if (cached) facts = facts_from_pod(cache_entry.facts);
+                    finish_verification(v, std::move(facts), "");
+                    fill_record(
+                        v, cached ? depth_name(static_cast<Depth>(cache_entry.depth)) : "standard",
+                        result_record);
+                    result_record.cached = cached;
+                    current.reset();
+                  }),
+      "mailsentry.cached_result");
   const TimestampTz finished = GetCurrentTimestamp();
   return {{cached ? cache_entry.checked_at : finished,
            static_cast<double>(finished - started) / 1000.0}};
@@ -173,15 +189,18 @@ extern "C" Datum verify_email_json(PG_FUNCTION_ARGS) {
   Utf8Text email = text_as_utf8(PG_GETARG_TEXT_PP(0));
   const char* domain_created = "";
   if (result_record.domain_created_days.present)
-    domain_created = DatumGetCString(DirectFunctionCall1(
-        date_out, DateADTGetDatum(result_record.domain_created_days.value -
-                                  (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE))));
+    domain_created = DatumGetCString(
+        DirectFunctionCall1(date_out, DateADTGetDatum(result_record.domain_created_days.value -
+                                                      (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE))));
   const char* checked_at = DatumGetCString(
       DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(outcome.timing.checked_at)));
-  raise_if_failed(run_guarded("verify_email_json", [&] {
-    json_text = record_to_json({email.data, email.size}, result_record, domain_created, checked_at,
-                               outcome.timing.response_time_ms);
-  }), "verify_email_json");
+  raise_if_failed(run_guarded("verify_email_json",
+                              [&] {
+                                json_text = record_to_json({email.data, email.size}, result_record,
+                                                           domain_created, checked_at,
+                                                           outcome.timing.response_time_ms);
+                              }),
+                  "verify_email_json");
   text* server_text = utf8_to_text(json_text.data(), json_text.size());
   return DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(server_text)));
 }

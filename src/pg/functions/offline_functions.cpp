@@ -8,10 +8,10 @@ extern "C" {
 }
 
 #include "base/guard.hpp"
-#include "functions/result_tuple.hpp"
 #include "base/text_encoding.hpp"
-#include "tables/user_config.hpp"
+#include "functions/result_tuple.hpp"
 #include "functions/verification_record_fill.hpp"
+#include "tables/user_config.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(email_syntax_valid);
@@ -43,7 +43,9 @@ extern "C" Datum email_syntax_valid(PG_FUNCTION_ARGS) {
   Utf8Text input = text_as_utf8(PG_GETARG_TEXT_PP(0));
   bool valid = false;
   raise_if_failed(run_guarded("email_syntax_valid",
-                              [&] { valid = is_valid_address({input.data, input.size}); }),
+                              [&] {
+                                valid = is_valid_address({input.data, input.size});
+                              }),
                   "email_syntax_valid");
   PG_RETURN_BOOL(valid);
 }
@@ -66,14 +68,14 @@ extern "C" Datum email_suggest(PG_FUNCTION_ARGS) {
   Utf8Text input = text_as_utf8(PG_GETARG_TEXT_PP(0));
   ensure_user_config_current();
   static ShortText suggestion;
-  raise_if_failed(run_guarded("email_suggest",
-                              [&] {
-                                TypoResult typo =
-                                    suggest_typo({input.data, input.size}, current_lists());
-                                suggestion.present = typo.has_typo;
-                                if (typo.has_typo) suggestion.text.assign(typo.suggestion);
-                              }),
-                  "email_suggest");
+  raise_if_failed(
+      run_guarded("email_suggest",
+                  [&] {
+                    TypoResult typo = suggest_typo({input.data, input.size}, current_lists());
+                    suggestion.present = typo.has_typo;
+                    if (typo.has_typo) suggestion.text.assign(typo.suggestion);
+                  }),
+      "email_suggest");
   if (!suggestion.present) PG_RETURN_NULL();
   PG_RETURN_TEXT_P(utf8_to_text(suggestion.text.bytes, suggestion.text.size));
 }
@@ -83,14 +85,14 @@ extern "C" Datum email_check_offline(PG_FUNCTION_ARGS) {
   Datum email = PG_GETARG_DATUM(0);
   Utf8Text input = text_as_utf8(PG_GETARG_TEXT_PP(0));
   ensure_user_config_current();
-  raise_if_failed(run_guarded("email_check_offline",
-                              [&] {
-                                Verification v =
-                                    check_offline({input.data, input.size}, current_lists());
-                                assess(v, current_weights());
-                                fill_record(v, "offline", result_record);
-                              }),
-                  "email_check_offline");
+  raise_if_failed(
+      run_guarded("email_check_offline",
+                  [&] {
+                    Verification v = check_offline({input.data, input.size}, current_lists());
+                    assess(v, current_weights());
+                    fill_record(v, "offline", result_record);
+                  }),
+      "email_check_offline");
   const TimestampTz finished = GetCurrentTimestamp();
   RowTiming timing{finished, static_cast<double>(finished - started) / 1000.0};
   return verification_record_to_datum(fcinfo, email, result_record, timing);

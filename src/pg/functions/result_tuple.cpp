@@ -19,26 +19,97 @@ namespace {
 // Column order of the SQL type email_verification (mailsentry--*.sql).
 // Checked against the catalog once per call site, so the two cannot drift.
 enum Column {
-  kEmail, kNormalized, kScore, kVerdict, kRecommendation, kVerificationLevel,
-  kVerificationDepth, kWarning, kIssues, kSyntaxValid, kPlusAlias, kMxFound, kMxRecords,
-  kIsDisposable, kIsRoleBased, kRoleType, kIsFree, kProviderName, kIsBusiness, kMxProvider,
-  kHasTypo, kSuggestion, kSmtpValid, kCatchAll, kMxHost, kGreylisted, kCatchAllConfidence,
-  kSmtpCode, kSmtpMessage, kIsGibberish, kGibberishScore, kGibberishPattern, kIsPotentialTrap,
-  kTrapType, kTrapConfidence, kDomainCreated, kDomainAgeDays, kDomainRiskFlag, kIsToxic,
-  kAbuseType, kCheckedAt, kCached, kResponseTimeMs, kColumnCount
+  kEmail,
+  kNormalized,
+  kScore,
+  kVerdict,
+  kRecommendation,
+  kVerificationLevel,
+  kVerificationDepth,
+  kWarning,
+  kIssues,
+  kSyntaxValid,
+  kPlusAlias,
+  kMxFound,
+  kMxRecords,
+  kIsDisposable,
+  kIsRoleBased,
+  kRoleType,
+  kIsFree,
+  kProviderName,
+  kIsBusiness,
+  kMxProvider,
+  kHasTypo,
+  kSuggestion,
+  kSmtpValid,
+  kCatchAll,
+  kMxHost,
+  kGreylisted,
+  kCatchAllConfidence,
+  kSmtpCode,
+  kSmtpMessage,
+  kIsGibberish,
+  kGibberishScore,
+  kGibberishPattern,
+  kIsPotentialTrap,
+  kTrapType,
+  kTrapConfidence,
+  kDomainCreated,
+  kDomainAgeDays,
+  kDomainRiskFlag,
+  kIsToxic,
+  kAbuseType,
+  kCheckedAt,
+  kCached,
+  kResponseTimeMs,
+  kColumnCount
 };
 
 static_assert(kColumnCount == kResultColumnCount, "see result_tuple.hpp");
 
-const char* const kColumnNames[kColumnCount] = {
-    "email", "normalized", "score", "verdict", "recommendation", "verification_level",
-    "verification_depth", "warning", "issues", "syntax_valid", "plus_alias", "mx_found",
-    "mx_records", "is_disposable", "is_role_based", "role_type", "is_free", "provider_name",
-    "is_business", "mx_provider", "has_typo", "suggestion", "smtp_valid", "catch_all", "mx_host",
-    "greylisted", "catch_all_confidence", "smtp_code", "smtp_message", "is_gibberish",
-    "gibberish_score", "gibberish_pattern", "is_potential_trap", "trap_type", "trap_confidence",
-    "domain_created", "domain_age_days", "domain_risk_flag", "is_toxic", "abuse_type",
-    "checked_at", "cached", "response_time_ms"};
+const char* const kColumnNames[kColumnCount] = {"email",
+                                                "normalized",
+                                                "score",
+                                                "verdict",
+                                                "recommendation",
+                                                "verification_level",
+                                                "verification_depth",
+                                                "warning",
+                                                "issues",
+                                                "syntax_valid",
+                                                "plus_alias",
+                                                "mx_found",
+                                                "mx_records",
+                                                "is_disposable",
+                                                "is_role_based",
+                                                "role_type",
+                                                "is_free",
+                                                "provider_name",
+                                                "is_business",
+                                                "mx_provider",
+                                                "has_typo",
+                                                "suggestion",
+                                                "smtp_valid",
+                                                "catch_all",
+                                                "mx_host",
+                                                "greylisted",
+                                                "catch_all_confidence",
+                                                "smtp_code",
+                                                "smtp_message",
+                                                "is_gibberish",
+                                                "gibberish_score",
+                                                "gibberish_pattern",
+                                                "is_potential_trap",
+                                                "trap_type",
+                                                "trap_confidence",
+                                                "domain_created",
+                                                "domain_age_days",
+                                                "domain_risk_flag",
+                                                "is_toxic",
+                                                "abuse_type",
+                                                "checked_at",
+                                                "cached",
+                                                "response_time_ms"};
 
 }  // namespace
 
@@ -46,7 +117,8 @@ void check_result_descriptor(TupleDesc desc) {
   if (desc->natts != kColumnCount)
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                     errmsg("mailsentry: type email_verification has %d columns, the library "
-                           "expects %d", desc->natts, static_cast<int>(kColumnCount)),
+                           "expects %d",
+                           desc->natts, static_cast<int>(kColumnCount)),
                     errhint("Run ALTER EXTENSION mailsentry UPDATE.")));
   for (int i = 0; i < kColumnCount; ++i) {
     if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), kColumnNames[i]) != 0)
@@ -84,19 +156,23 @@ void put_text(Datum* values, bool* nulls, int column, const FixedText<N>& field)
 }
 
 void put_bool(Datum* values, bool* nulls, int column, TriState field) {
-  if (field == TriState::null) nulls[column] = true;
-  else values[column] = BoolGetDatum(field == TriState::yes);
+  if (field == TriState::null)
+    nulls[column] = true;
+  else
+    values[column] = BoolGetDatum(field == TriState::yes);
 }
 
 void put_int(Datum* values, bool* nulls, int column, const NullableInt& field) {
-  if (!field.present) nulls[column] = true;
-  else values[column] = Int32GetDatum(field.value);
+  if (!field.present)
+    nulls[column] = true;
+  else
+    values[column] = Int32GetDatum(field.value);
 }
 
 }  // namespace
 
-void verification_record_values(Datum email, const VerificationRecord& r,
-                                 const RowTiming& timing, Datum* values, bool* nulls) {
+void verification_record_values(Datum email, const VerificationRecord& r, const RowTiming& timing,
+                                Datum* values, bool* nulls) {
   memset(nulls, 0, sizeof(bool) * kColumnCount);
   memset(values, 0, sizeof(Datum) * kColumnCount);
 
@@ -112,8 +188,10 @@ void verification_record_values(Datum email, const VerificationRecord& r,
   put_bool(values, nulls, kSyntaxValid, r.syntax_valid);
   put_text(values, nulls, kPlusAlias, r.plus_alias);
   put_bool(values, nulls, kMxFound, r.mx_found);
-  if (r.mx_found == TriState::null) nulls[kMxRecords] = true;
-  else values[kMxRecords] = fixed_text_array(r.mx_records, r.mx_record_count);
+  if (r.mx_found == TriState::null)
+    nulls[kMxRecords] = true;
+  else
+    values[kMxRecords] = fixed_text_array(r.mx_records, r.mx_record_count);
   put_bool(values, nulls, kIsDisposable, r.is_disposable);
   put_bool(values, nulls, kIsRoleBased, r.is_role_based);
   put_text(values, nulls, kRoleType, r.role_type);
@@ -139,7 +217,8 @@ void verification_record_values(Datum email, const VerificationRecord& r,
   if (r.domain_created_days.present)
     values[kDomainCreated] =
         DateADTGetDatum(r.domain_created_days.value - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE));
-  else nulls[kDomainCreated] = true;
+  else
+    nulls[kDomainCreated] = true;
   put_int(values, nulls, kDomainAgeDays, r.domain_age_days);
   put_text(values, nulls, kDomainRiskFlag, r.domain_risk_flag);
   put_bool(values, nulls, kIsToxic, r.is_toxic);

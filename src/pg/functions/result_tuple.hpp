@@ -18,7 +18,7 @@ void check_result_descriptor(TupleDesc desc);
 
 // One row's values (kResultColumnCount of each), for a tuplestore.
 void verification_record_values(Datum email, const VerificationRecord& record,
-                                 const RowTiming& timing, Datum* values, bool* nulls);
+                                const RowTiming& timing, Datum* values, bool* nulls);
 
 // `email` is the caller's argument, returned unchanged in the first field.
 Datum verification_record_to_datum(FunctionCallInfo fcinfo, Datum email,

@@ -7,9 +7,9 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-#include "queue/request_queue.hpp"
 #include "base/settings.hpp"
 #include "base/text_encoding.hpp"
+#include "queue/request_queue.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(mailsentry_stats);
@@ -41,8 +41,10 @@ extern "C" Datum mailsentry_stats(PG_FUNCTION_ARGS) {
   int64 queued = 0, in_flight = 0;
   for (int i = 0; i < shared_queue->slot_count; ++i) {
     const SlotState state = current_slot_state(shared_queue->slots[i]);
-    if (state == kSlotSubmitted) ++queued;
-    else if (state == kSlotTaken) ++in_flight;
+    if (state == kSlotSubmitted)
+      ++queued;
+    else if (state == kSlotTaken)
+      ++in_flight;
   }
   const uint32 worker_pid = pg_atomic_read_u32(&shared_queue->worker_pid);
   const char* state = !settings.enabled ? "disabled" : worker_pid != 0 ? "running" : "stopped";
@@ -77,9 +79,8 @@ extern "C" Datum mailsentry_stats(PG_FUNCTION_ARGS) {
   values[13] = CStringGetTextDatum(health.outbound_smtp_blocked ? "blocked" : "ok");
   values[14] = Int64GetDatum(static_cast<int64>(health.outbound_smtp_blocked_episodes));
   values[15] = CStringGetTextDatum(health.resolver == ResolverView::sees_internet ? "sees_internet"
-                                   : health.resolver == ResolverView::blind
-                                       ? "cannot_see_internet"
-                                       : "unknown");
+                                   : health.resolver == ResolverView::blind ? "cannot_see_internet"
+                                                                            : "unknown");
   values[16] = Int64GetDatum(static_cast<int64>(health.resolver_blind_episodes));
   values[17] = Int32GetDatum(health.registry_breakers_open);
   values[18] = Int64GetDatum(static_cast<int64>(health.late_domain_ages));

@@ -13,7 +13,6 @@
 
 namespace mailsentry::pg {
 
-
 // Bounded UTF-8 text; `present == false` is SQL NULL.
 template <std::size_t Capacity>
 struct FixedText {
@@ -21,7 +20,10 @@ struct FixedText {
   std::uint32_t size;
   char bytes[Capacity];
 
-  void set_null() { present = false; size = 0; }
+  void set_null() {
+    present = false;
+    size = 0;
+  }
   // Copies at most Capacity bytes, cut at a character boundary; invalid
   // UTF-8 bytes become '?', so the text is always safe to hand to PostgreSQL.
   void assign(std::string_view text) {
@@ -44,7 +46,10 @@ struct FixedText {
   }
   // NULL when empty.
   void assign_or_null(std::string_view text) {
-    if (text.empty()) set_null(); else assign(text);
+    if (text.empty())
+      set_null();
+    else
+      assign(text);
   }
   std::string_view view() const { return {bytes, size}; }
 };
@@ -55,8 +60,14 @@ enum class TriState : std::int8_t { null = -1, no = 0, yes = 1 };
 struct NullableInt {
   bool present;
   std::int32_t value;
-  void set(std::int32_t v) { present = true; value = v; }
-  void set_null() { present = false; value = 0; }
+  void set(std::int32_t v) {
+    present = true;
+    value = v;
+  }
+  void set_null() {
+    present = false;
+    value = 0;
+  }
 };
 
 constexpr std::size_t kMaxIssues = 16;

@@ -3,8 +3,8 @@
 
 #include <string_view>
 
-#include "verdict/verification.hpp"
 #include "functions/verification_record.hpp"
+#include "verdict/verification.hpp"
 
 namespace mailsentry::pg {
 

@@ -11,8 +11,7 @@ std::optional<NetworkRequest> start_verification(std::string_view input, Depth d
   // Invalid syntax, a provider format violation or a system address end the
   // verification here; a domain typo only asks whether the typo domain has
   // mail servers of its own.
-  if (!v.address.valid || !v.provider.format_violation.empty() ||
-      v.role.tier == RoleTier::system) {
+  if (!v.address.valid || !v.provider.format_violation.empty() || v.role.tier == RoleTier::system) {
     v.offline = false;
     return std::nullopt;
   }
@@ -54,9 +53,12 @@ bool facts_inconclusive(const NetworkFacts& facts) {
 
 int depth_rank(Depth depth) {
   switch (depth) {
-    case Depth::quick: return 0;
-    case Depth::standard: return 1;
-    case Depth::extended: return 2;
+    case Depth::quick:
+      return 0;
+    case Depth::standard:
+      return 1;
+    case Depth::extended:
+      return 2;
   }
   return 1;
 }

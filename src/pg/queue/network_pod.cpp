@@ -16,7 +16,10 @@ std::optional<int> to_optional(const NullableInt& value) {
 }
 
 void from_optional(const std::optional<int>& value, NullableInt& out) {
-  if (value) out.set(*value); else out.set_null();
+  if (value)
+    out.set(*value);
+  else
+    out.set_null();
 }
 
 }  // namespace
@@ -57,7 +60,8 @@ void facts_to_pod(const NetworkFacts& facts, NetworkFactsPod& pod) {
   pod.implicit_mx = facts.implicit_mx;
   pod.mx_record_count =
       static_cast<std::uint32_t>(std::min<std::size_t>(facts.mx_records.size(), kMaxMxRecords));
-  for (std::uint32_t i = 0; i < pod.mx_record_count; ++i) pod.mx_records[i].assign(facts.mx_records[i]);
+  for (std::uint32_t i = 0; i < pod.mx_record_count; ++i)
+    pod.mx_records[i].assign(facts.mx_records[i]);
   pod.mx_provider.assign_or_null(facts.mx_provider);
   pod.smtp = static_cast<std::uint8_t>(facts.smtp);
   pod.smtp_skipped_by_policy = facts.smtp_skipped_by_policy;

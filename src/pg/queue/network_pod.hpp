@@ -5,9 +5,9 @@
 
 #include <cstdint>
 
+#include "functions/verification_record.hpp"
 #include "net/network_facts.hpp"
 #include "net/network_verifier.hpp"
-#include "functions/verification_record.hpp"
 
 namespace mailsentry::pg {
 

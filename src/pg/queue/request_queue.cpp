@@ -77,15 +77,18 @@ bool reserve_role_share(Oid role, bool* counted) {
   RoleShare* entry = nullptr;
   RoleShare* unused = nullptr;
   for (RoleShare& share : shared_queue->role_shares) {
-    if (share.held > 0 && share.role == role) entry = &share;
-    else if (share.held == 0 && unused == nullptr) unused = &share;
+    if (share.held > 0 && share.role == role)
+      entry = &share;
+    else if (share.held == 0 && unused == nullptr)
+      unused = &share;
   }
   if (entry == nullptr && unused != nullptr) {
     unused->role = role;
     entry = unused;
   }
   if (entry != nullptr) {
-    if (entry->held >= cap) reserved = false;
+    if (entry->held >= cap)
+      reserved = false;
     else {
       ++entry->held;
       *counted = true;
@@ -231,16 +234,16 @@ int claim_slot(int wait_ms) {
     }
     if (elapsed_ms(started) >= wait_ms) {
       if (claimable_slots() == 0 && queue_has_free_slot())
-        ereport(ERROR,
-                (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-                 errmsg("mailsentry: this session's share of the request queue stayed full "
-                        "for %d ms", wait_ms),
-                 errdetail("A session holds at most mailsentry.queue_slots_per_backend (%d) "
-                           "requests, the sessions of one login role at most "
-                           "mailsentry.queue_slots_per_role (%d).",
-                           settings.queue_slots_per_backend, settings.queue_slots_per_role),
-                 errhint("Verify in fewer sessions at once, or ask a superuser to raise the "
-                         "caps.")));
+        ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+                        errmsg("mailsentry: this session's share of the request queue stayed full "
+                               "for %d ms",
+                               wait_ms),
+                        errdetail("A session holds at most mailsentry.queue_slots_per_backend (%d) "
+                                  "requests, the sessions of one login role at most "
+                                  "mailsentry.queue_slots_per_role (%d).",
+                                  settings.queue_slots_per_backend, settings.queue_slots_per_role),
+                        errhint("Verify in fewer sessions at once, or ask a superuser to raise the "
+                                "caps.")));
       ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
                       errmsg("mailsentry: the request queue stayed full for %d ms", wait_ms),
                       errhint("Raise mailsentry.queue_size (restart) or "
@@ -313,9 +316,7 @@ bool wait_for_answer(int index, int timeout_ms) {
   return answered;
 }
 
-void release_slot(int index) {
-  abandon_slot(index);
-}
+void release_slot(int index) { abandon_slot(index); }
 
 void worker_attach(PGPROC* worker) {
   // Requests a previous worker took but never answered are taken again.
@@ -354,8 +355,7 @@ RequestSlot* slot_awaiting_answer(int index, uint32 ticket) {
 bool publish_answer(int index, uint32 ticket) {
   RequestSlot& slot = shared_queue->slots[index];
   // The exchange is a full barrier: the answer is visible before the state.
-  if (!transition(slot, slot_word(ticket, kSlotTaken), slot_word(ticket, kSlotDone)))
-    return false;
+  if (!transition(slot, slot_word(ticket, kSlotTaken), slot_word(ticket, kSlotDone))) return false;
   wake_requester(slot);
   return true;
 }

@@ -15,8 +15,8 @@
 
 #include <type_traits>
 
-#include "queue/network_pod.hpp"
 #include "base/postgres_headers.hpp"
+#include "queue/network_pod.hpp"
 
 extern "C" {
 #include "port/atomics.h"
@@ -35,9 +35,9 @@ enum SlotState : uint32 {
 };
 
 struct RequestSlot {
-  pg_atomic_uint64 word;        // ticket << 32 | SlotState
-  pg_atomic_uint32 owner_pid;   // the claiming backend, 0 when free
-  Oid owner_role;               // its login role, counted in role_shares; else InvalidOid
+  pg_atomic_uint64 word;       // ticket << 32 | SlotState
+  pg_atomic_uint32 owner_pid;  // the claiming backend, 0 when free
+  Oid owner_role;              // its login role, counted in role_shares; else InvalidOid
   PGPROC* requester;
   NetworkRequestPod request;
   NetworkFactsPod answer;
@@ -106,9 +106,9 @@ struct RoleShare {
 };
 
 struct SharedQueue {
-  pg_atomic_uint32 worker_pid;        // 0 while no worker runs
+  pg_atomic_uint32 worker_pid;  // 0 while no worker runs
   pg_atomic_uint64 worker_starts;
-  PGPROC* worker;                      // valid while worker_pid != 0
+  PGPROC* worker;  // valid while worker_pid != 0
   pg_atomic_uint32 next_ticket;
   QueueStats stats;
   slock_t mx_stats_lock;  // guards the published figures below (copies, nothing else)

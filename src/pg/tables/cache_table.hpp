@@ -2,8 +2,8 @@
 // (checked against the catalog) and the plain-data form of one entry.
 #pragma once
 
-#include "queue/network_pod.hpp"
 #include "base/postgres_headers.hpp"
+#include "queue/network_pod.hpp"
 
 namespace mailsentry::pg {
 

@@ -3,8 +3,8 @@
 // SPI connected, and may ereport.
 #pragma once
 
-#include "queue/network_pod.hpp"
 #include "base/postgres_headers.hpp"
+#include "queue/network_pod.hpp"
 
 namespace mailsentry::pg {
 
@@ -17,9 +17,9 @@ struct CacheWrite {
   NetworkFactsPod facts;
   bool inconclusive;
   TimestampTz checked_at;
-  std::int32_t reprobes;  // background re-probes so far
-  bool is_reprobe;        // only upgrades an inconclusive entry that is still there
-  bool with_domain_facts; // the batch's latest answer for its domain: write_domain_facts()
+  std::int32_t reprobes;   // background re-probes so far
+  bool is_reprobe;         // only upgrades an inconclusive entry that is still there
+  bool with_domain_facts;  // the batch's latest answer for its domain: write_domain_facts()
 };
 
 void write_cache_entry(const CacheWrite& entry);

@@ -63,8 +63,10 @@ void load_list_overrides() {
     raise_guarded(run_guarded("list override", [&] {
       NamedList* list = effective_lists->by_name(list_name);
       if (list == nullptr) return;  // the table's CHECK constraint keeps this from happening
-      if (std::strcmp(action, "remove") == 0) list->remove(entry);
-      else list->add(entry, detail);
+      if (std::strcmp(action, "remove") == 0)
+        list->remove(entry);
+      else
+        list->add(entry, detail);
     }));
   }
 }

@@ -14,13 +14,13 @@ extern "C" {
 #include <unordered_map>
 #include <vector>
 
-#include "tables/cache_writer.hpp"
-#include "worker/engine_config.hpp"
 #include "base/guard.hpp"
-#include "net/known_domain_facts.hpp"
 #include "base/settings.hpp"
 #include "base/text_encoding.hpp"
 #include "functions/verification_steps.hpp"
+#include "net/known_domain_facts.hpp"
+#include "tables/cache_writer.hpp"
+#include "worker/engine_config.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
 

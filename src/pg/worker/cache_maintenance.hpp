@@ -1,8 +1,8 @@
 // The worker's upkeep of what it persisted: background re-probes of
 // inconclusive verdicts, purging expired cache rows in bounded batches,
 // per-MX health totals, and handing domain facts and open circuit breakers
-// back to the engine when it starts. PostgreSQL side, each in its own transaction; worker process only,
-// never during recovery.
+// back to the engine when it starts. PostgreSQL side, each in its own transaction; worker process
+// only, never during recovery.
 #pragma once
 
 namespace mailsentry::pg {

@@ -2,9 +2,9 @@
 // effective lists (C++ only; call inside run_guarded()).
 #pragma once
 
+#include "base/settings.hpp"
 #include "checks/lists.hpp"
 #include "net/network_engine.hpp"
-#include "base/settings.hpp"
 
 namespace mailsentry::pg {
 

@@ -14,12 +14,12 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "tables/cache_table.hpp"
-#include "worker/engine_config.hpp"
 #include "base/guard.hpp"
 #include "base/settings.hpp"
 #include "base/text_encoding.hpp"
 #include "functions/verification_steps.hpp"
+#include "tables/cache_table.hpp"
+#include "worker/engine_config.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
 

@@ -24,16 +24,16 @@ extern "C" {
 #include <unordered_map>
 #include <vector>
 
+#include "base/guard.hpp"
+#include "base/settings.hpp"
+#include "net/network_engine.hpp"
+#include "queue/request_queue.hpp"
+#include "tables/user_config.hpp"
 #include "worker/cache_maintenance.hpp"
 #include "worker/engine_config.hpp"
-#include "base/guard.hpp"
 #include "worker/job_runner.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_results.hpp"
-#include "net/network_engine.hpp"
-#include "queue/request_queue.hpp"
-#include "base/settings.hpp"
-#include "tables/user_config.hpp"
 
 extern "C" {
 PGDLLEXPORT void mailsentry_worker_main(Datum);
@@ -78,7 +78,8 @@ void run_upkeep() {
   if (RecoveryInProgress()) return;
   if (due(jobs_run_at, kJobRoundMs)) run_jobs();
   if (due(reprobes_run_at, 1000)) reprobe_due_entries();
-  if (due(purge_run_at, purge_soon ? 1000 : settings.cache_purge_interval_s * 1000L)) purge_soon = purge_expired_entries();
+  if (due(purge_run_at, purge_soon ? 1000 : settings.cache_purge_interval_s * 1000L))
+    purge_soon = purge_expired_entries();
   if (due(health_checked_at, 1000)) save_mx_health(due(health_saved_at, 10000));
 }
 MxStatsPod mx_stats_copy[kMaxMxStats];
@@ -116,8 +117,10 @@ void start_or_reconfigure_engine() {
   get_share_path(my_exec_path, share_path);
   const GuardResult result = run_guarded("configuring the network engine", [&] {
     NetworkEngineConfig config = make_engine_config(settings, current_lists(), share_path);
-    if (engine) engine->reconfigure(std::move(config));
-    else engine = std::make_unique<NetworkEngine>(std::move(config));
+    if (engine)
+      engine->reconfigure(std::move(config));
+    else
+      engine = std::make_unique<NetworkEngine>(std::move(config));
     set_worker_engine(engine.get());
   });
   raise_if_failed(result, "mailsentry worker");
@@ -227,7 +230,8 @@ void log_new_episodes() {
 // mx_stats and registry_stats.
 void publish_stats() {
   int count = 0;
-  const GuardResult result = run_guarded("collecting statistics", [&] { copy_engine_stats(count); });
+  const GuardResult result =
+      run_guarded("collecting statistics", [&] { copy_engine_stats(count); });
   if (result.failed) return;
   SpinLockAcquire(&shared_queue->mx_stats_lock);
   memcpy(shared_queue->mx_stats, mx_stats_copy, sizeof(MxStatsPod) * count);
@@ -308,10 +312,9 @@ extern "C" void mailsentry_worker_main(Datum) {
   warn_about_settings();
 
   for (;;) {
-    (void)WaitLatchOrSocket(MyLatch,
-                            WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-                            engine->completion_fd(), job_active() ? kJobRoundMs : 1000,
-                            PG_WAIT_EXTENSION);
+    (void)WaitLatchOrSocket(
+        MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+        engine->completion_fd(), job_active() ? kJobRoundMs : 1000, PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
 

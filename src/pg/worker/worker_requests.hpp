@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <string>
 
-#include "tables/cache_writer.hpp"
 #include "net/network_engine.hpp"
+#include "tables/cache_writer.hpp"
 
 namespace mailsentry::pg {
 
@@ -23,7 +23,7 @@ struct InternalRequest {
   std::int64_t job_id = 0;
   std::int64_t item = 0;
   std::string email;  // job items: the text as submitted (the verdict is computed from it)
-  int slot = -1;       // backend calls: the queue slot and the ticket of its claim
+  int slot = -1;      // backend calls: the queue slot and the ticket of its claim
   std::uint32_t ticket = 0;
   CacheWrite meta{};  // what the cache write needs besides the facts
 };

@@ -12,13 +12,13 @@ extern "C" {
 #include <unordered_set>
 #include <vector>
 
-#include "tables/cache_writer.hpp"
 #include "base/guard.hpp"
-#include "worker/job_runner.hpp"
-#include "worker/late_domain_ages.hpp"
-#include "queue/request_queue.hpp"
 #include "base/settings.hpp"
 #include "functions/verification_steps.hpp"
+#include "queue/request_queue.hpp"
+#include "tables/cache_writer.hpp"
+#include "worker/job_runner.hpp"
+#include "worker/late_domain_ages.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
 
@@ -85,9 +85,8 @@ void deliver_to_slots() {
     RequestSlot* slot = slot_awaiting_answer(delivery.slot, delivery.ticket);
     if (slot == nullptr) continue;
     const NetworkFacts& facts = completions[delivery.completion].second;
-    const GuardResult converted = run_guarded("storing an answer", [&] {
-      facts_to_pod(facts, slot->answer);
-    });
+    const GuardResult converted =
+        run_guarded("storing an answer", [&] { facts_to_pod(facts, slot->answer); });
     pg_atomic_fetch_add_u64(&shared_queue->stats.completed, 1);
     if (converted.failed) {
       // Still an answer that says why it is empty (never a silent all-NULL).
@@ -102,11 +101,13 @@ void deliver_to_slots() {
 
 void handle_completions() {
   const TimestampTz now = GetCurrentTimestamp();
-  raise_if_failed(run_guarded("collecting answers", [now] {
-    completions = worker_engine()->take_completions();
-    if (!completions.empty()) prepare_writes(now);
-    collect_late_domain_ages(worker_engine()->take_late_domain_ages());
-  }), "mailsentry worker");
+  raise_if_failed(run_guarded("collecting answers",
+                              [now] {
+                                completions = worker_engine()->take_completions();
+                                if (!completions.empty()) prepare_writes(now);
+                                collect_late_domain_ages(worker_engine()->take_late_domain_ages());
+                              }),
+                  "mailsentry worker");
   if (completions.empty() && !late_domain_ages_pending()) return;
   // The dialogue is logged by this thread: the I/O thread never calls PostgreSQL.
   for (const auto& [tag, facts] : completions)
