@@ -67,6 +67,9 @@ SET mailsentry.max_connections_per_mx = 100;
 SET mailsentry.smtp_timeouts = '600000';
 SET mailsentry.greylist_retry_delay = '60s';
 SET mailsentry.debug_fail_point = 'email_syntax_valid';
+-- So are the caps on what one session and one login role hold in the queue.
+SET mailsentry.queue_slots_per_backend = 65536;
+SET mailsentry.queue_slots_per_role = 65536;
 -- verify_timeout may be set by anyone, but it takes effect only up to
 -- max_verify_timeout, which a role cannot raise (net_privileges shows the cap).
 SET mailsentry.verify_timeout = '1h';
@@ -83,7 +86,8 @@ RESET ROLE;
 SELECT name, context FROM pg_settings
 WHERE name IN ('mailsentry.smtp_timeouts', 'mailsentry.greylist_retry_delay',
                'mailsentry.verify_timeout', 'mailsentry.max_verify_timeout',
-               'mailsentry.queue_wait_timeout', 'mailsentry.debug_fail_point')
+               'mailsentry.queue_wait_timeout', 'mailsentry.debug_fail_point',
+               'mailsentry.queue_slots_per_backend', 'mailsentry.queue_slots_per_role')
 ORDER BY name;
 -- A superuser may set them.
 SET mailsentry.smtp_timeouts = '1000,2000';
