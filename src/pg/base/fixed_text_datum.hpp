@@ -9,7 +9,7 @@ extern "C" {
 }
 
 #include "base/text_encoding.hpp"
-#include "functions/verification_record.hpp"
+#include "verdict/verification_record.hpp"
 
 namespace mailsentry::pg {
 

@@ -26,11 +26,11 @@ extern "C" {
 #include "base/text_encoding.hpp"
 #include "functions/depth_argument.hpp"
 #include "functions/result_tuple.hpp"
-#include "functions/verification_record_fill.hpp"
-#include "functions/verification_steps.hpp"
 #include "queue/request_queue.hpp"
 #include "tables/cache_table.hpp"
 #include "tables/user_config.hpp"
+#include "verdict/verification_record_fill.hpp"
+#include "verdict/verification_steps.hpp"
 #include "worker/engine_config.hpp"
 
 extern "C" {
@@ -101,18 +101,19 @@ void emit(const Output& out, std::size_t input, TimestampTz checked_at) {
 // and nothing per address has to be kept while the worker is busy).
 void finish_input(std::size_t input, const NetworkFactsPod* facts, bool cached,
                   const char* missing_reason) {
-  raise_if_failed(run_guarded("verify_emails finishing",
-                              [&] {
-                                BulkCall& c = *call;
-                                (void)start_verification(c.inputs[input], c.depth,
-                                                         make_probe_settings(settings), c.v);
-                                std::optional<NetworkFacts> network;
-                                if (facts != nullptr) network = facts_from_pod(*facts);
-                                finish_verification(c.v, std::move(network), missing_reason);
-                                fill_record(c.v, c.depth_text, record);
-                                record.cached = cached;
-                              }),
-                  "verify_emails");
+  raise_if_failed(
+      run_guarded("verify_emails finishing",
+                  [&] {
+                    BulkCall& c = *call;
+                    (void)start_verification(c.inputs[input], c.depth,
+                                             make_probe_settings(settings), current_lists(), c.v);
+                    std::optional<NetworkFacts> network;
+                    if (facts != nullptr) network = facts_from_pod(*facts);
+                    finish_verification(c.v, std::move(network), missing_reason, current_weights());
+                    fill_record(c.v, c.depth_text, record);
+                    record.cached = cached;
+                  }),
+      "verify_emails");
 }
 
 void finish_pending(const Output& out, std::size_t index, const NetworkFactsPod* facts) {
@@ -133,8 +134,9 @@ void finish_pending(const Output& out, std::size_t index, const NetworkFactsPod*
 void submit_pending(std::size_t index, int slot) {
   const GuardResult built = run_guarded("verify_emails submitting", [&] {
     BulkCall& c = *call;
-    const std::optional<NetworkRequest> request = start_verification(
-        c.inputs[c.pending[index].first_input], c.depth, make_probe_settings(settings), c.v);
+    const std::optional<NetworkRequest> request =
+        start_verification(c.inputs[c.pending[index].first_input], c.depth,
+                           make_probe_settings(settings), current_lists(), c.v);
     if (!request) throw std::logic_error("an address needing no network was queued");
     request_to_pod(*request, request_pod);
   });
@@ -274,9 +276,9 @@ extern "C" Datum verify_emails(PG_FUNCTION_ARGS) {
     bool needs_network = false;
     raise_if_failed(run_guarded("verify_emails",
                                 [&] {
-                                  const std::optional<NetworkRequest> request =
-                                      start_verification(call->inputs[input], call->depth,
-                                                         make_probe_settings(settings), call->v);
+                                  const std::optional<NetworkRequest> request = start_verification(
+                                      call->inputs[input], call->depth,
+                                      make_probe_settings(settings), current_lists(), call->v);
                                   if (request) {
                                     request_to_pod(*request, request_pod);
                                     needs_network = true;

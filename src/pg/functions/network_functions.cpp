@@ -18,13 +18,13 @@ extern "C" {
 #include "base/text_encoding.hpp"
 #include "checks/public_suffix.hpp"
 #include "functions/depth_argument.hpp"
-#include "functions/record_json.hpp"
 #include "functions/result_tuple.hpp"
-#include "functions/verification_record_fill.hpp"
-#include "functions/verification_steps.hpp"
 #include "queue/request_queue.hpp"
 #include "tables/cache_table.hpp"
 #include "tables/user_config.hpp"
+#include "verdict/record_json.hpp"
+#include "verdict/verification_record_fill.hpp"
+#include "verdict/verification_steps.hpp"
 #include "worker/engine_config.hpp"
 
 extern "C" {
@@ -70,9 +70,9 @@ CallOutcome verify_into_record(text* email, const char* depth_text, bool refresh
   raise_if_failed(run_guarded("verify_email",
                               [&] {
                                 current = std::make_unique<Verification>();
-                                const std::optional<NetworkRequest> request =
-                                    start_verification({input.data, input.size}, depth,
-                                                       make_probe_settings(settings), *current);
+                                const std::optional<NetworkRequest> request = start_verification(
+                                    {input.data, input.size}, depth, make_probe_settings(settings),
+                                    current_lists(), *current);
                                 if (request) {
                                   request_to_pod(*request, request_pod);
                                   needs_network = true;
@@ -107,7 +107,8 @@ CallOutcome verify_into_record(text* email, const char* depth_text, bool refresh
                         v, std::move(facts),
                         needs_network
                             ? "network checks did not finish within mailsentry.verify_timeout"
-                            : "");
+                            : "",
+                        current_weights());
                     fill_record(v, depth_text, result_record);
                     result_record.cached = cached;
                     current.reset();
@@ -128,9 +129,9 @@ CallOutcome cached_into_record(text* email) {
   raise_if_failed(run_guarded("mailsentry.cached_result",
                               [&] {
                                 current = std::make_unique<Verification>();
-                                const std::optional<NetworkRequest> request =
-                                    start_verification({input.data, input.size}, Depth::standard,
-                                                       make_probe_settings(settings), *current);
+                                const std::optional<NetworkRequest> request = start_verification(
+                                    {input.data, input.size}, Depth::standard,
+                                    make_probe_settings(settings), current_lists(), *current);
                                 if (request) {
                                   request_to_pod(*request, request_pod);
                                   needs_network = true;
@@ -145,7 +146,7 @@ CallOutcome cached_into_record(text* email) {
                     Verification& v = *current;
                     std::optional<NetworkFacts> facts;
                     if (cached) facts = facts_from_pod(cache_entry.facts);
-                    finish_verification(v, std::move(facts), "");
+                    finish_verification(v, std::move(facts), "", current_weights());
                     fill_record(
                         v, cached ? depth_name(static_cast<Depth>(cache_entry.depth)) : "standard",
                         result_record);

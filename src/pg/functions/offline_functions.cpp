@@ -10,8 +10,8 @@ extern "C" {
 #include "base/guard.hpp"
 #include "base/text_encoding.hpp"
 #include "functions/result_tuple.hpp"
-#include "functions/verification_record_fill.hpp"
 #include "tables/user_config.hpp"
+#include "verdict/verification_record_fill.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(email_syntax_valid);

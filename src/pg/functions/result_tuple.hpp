@@ -2,7 +2,7 @@
 #pragma once
 
 #include "base/postgres_headers.hpp"
-#include "functions/verification_record.hpp"
+#include "verdict/verification_record.hpp"
 
 namespace mailsentry::pg {
 

@@ -16,7 +16,7 @@
 #include <type_traits>
 
 #include "base/postgres_headers.hpp"
-#include "queue/network_pod.hpp"
+#include "verdict/network_pod.hpp"
 
 extern "C" {
 #include "port/atomics.h"

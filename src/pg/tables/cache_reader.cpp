@@ -23,7 +23,7 @@ extern "C" {
 }
 
 #include "base/text_encoding.hpp"
-#include "functions/verification_steps.hpp"
+#include "verdict/verification_steps.hpp"
 
 namespace mailsentry::pg {
 

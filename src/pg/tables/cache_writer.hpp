@@ -4,7 +4,7 @@
 #pragma once
 
 #include "base/postgres_headers.hpp"
-#include "queue/network_pod.hpp"
+#include "verdict/network_pod.hpp"
 
 namespace mailsentry::pg {
 

@@ -17,9 +17,10 @@ extern "C" {
 #include "base/guard.hpp"
 #include "base/settings.hpp"
 #include "base/text_encoding.hpp"
-#include "functions/verification_steps.hpp"
 #include "net/known_domain_facts.hpp"
 #include "tables/cache_writer.hpp"
+#include "tables/user_config.hpp"
+#include "verdict/verification_steps.hpp"
 #include "worker/engine_config.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
@@ -223,10 +224,10 @@ void reprobe_body() {
     reprobe_row.reprobes = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
     raise_if_failed(run_guarded("re-probing",
                                 [] {
-                                  const std::optional<NetworkRequest> request =
-                                      start_verification(reprobe_row.address.view(),
-                                                         static_cast<Depth>(reprobe_row.depth),
-                                                         make_probe_settings(settings), scratch);
+                                  const std::optional<NetworkRequest> request = start_verification(
+                                      reprobe_row.address.view(),
+                                      static_cast<Depth>(reprobe_row.depth),
+                                      make_probe_settings(settings), current_lists(), scratch);
                                   if (!request) return;
                                   InternalRequest internal;
                                   internal.kind = InternalKind::reprobe;

@@ -17,8 +17,9 @@ extern "C" {
 #include "base/guard.hpp"
 #include "base/settings.hpp"
 #include "base/text_encoding.hpp"
-#include "functions/verification_steps.hpp"
 #include "tables/cache_table.hpp"
+#include "tables/user_config.hpp"
+#include "verdict/verification_steps.hpp"
 #include "worker/engine_config.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
@@ -117,7 +118,7 @@ void start_item(std::size_t index) {
                               [&] {
                                 const std::optional<NetworkRequest> request = start_verification(
                                     fetched[index].email, static_cast<Depth>(current_depth),
-                                    make_probe_settings(settings), scratch);
+                                    make_probe_settings(settings), current_lists(), scratch);
                                 if (!request) {
                                   note_job_verdict(current_job, fetched[index].item,
                                                    fetched[index].email, current_depth, nullptr);
@@ -197,10 +198,11 @@ void jobs_round() {
 void note_job_verdict(std::int64_t job_id, std::int64_t item, std::string_view email,
                       std::uint8_t depth, const NetworkFacts* facts) {
   if (job_id == 0) return;  // cancelled meanwhile: cached, not counted
-  (void)start_verification(email, static_cast<Depth>(depth), ProbeSettings{}, scratch);
+  (void)start_verification(email, static_cast<Depth>(depth), ProbeSettings{}, current_lists(),
+                           scratch);
   std::optional<NetworkFacts> network;
   if (facts != nullptr) network = *facts;
-  finish_verification(scratch, std::move(network), "");
+  finish_verification(scratch, std::move(network), "", current_weights());
   FinishedItem done{job_id, item, {0}, scratch.assessment.score};
   const std::string_view verdict = verdict_name(scratch.assessment.verdict);
   verdict.copy(done.verdict, std::min(verdict.size(), sizeof done.verdict - 1));

@@ -14,9 +14,9 @@ extern "C" {
 
 #include "base/guard.hpp"
 #include "base/settings.hpp"
-#include "functions/verification_steps.hpp"
 #include "queue/request_queue.hpp"
 #include "tables/cache_writer.hpp"
+#include "verdict/verification_steps.hpp"
 #include "worker/job_runner.hpp"
 #include "worker/late_domain_ages.hpp"
 #include "worker/worker_requests.hpp"

@@ -11,7 +11,7 @@
 
 #include "checks/utf8.hpp"
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 // Bounded UTF-8 text; `present == false` is SQL NULL.
 template <std::size_t Capacity>
@@ -124,4 +124,4 @@ struct VerificationRecord {
   bool cached;
 };
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry

@@ -1,8 +1,8 @@
-#include "queue/network_pod.hpp"
+#include "verdict/network_pod.hpp"
 
 #include <algorithm>
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 namespace {
 
@@ -108,4 +108,4 @@ NetworkFacts facts_from_pod(const NetworkFactsPod& pod) {
   return facts;
 }
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry

@@ -1,8 +1,8 @@
-#include "functions/record_json.hpp"
+#include "verdict/record_json.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 namespace {
 
@@ -91,4 +91,4 @@ std::string record_to_json(std::string_view email, const VerificationRecord& r,
   return result.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry

@@ -1,8 +1,8 @@
-#include "functions/verification_record_fill.hpp"
+#include "verdict/verification_record_fill.hpp"
 
 #include <algorithm>
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 namespace {
 
@@ -114,4 +114,4 @@ void fill_record(const Verification& v, std::string_view depth, VerificationReco
   out.cached = false;
 }
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry

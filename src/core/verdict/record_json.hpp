@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
-#include "functions/verification_record.hpp"
+#include "verdict/verification_record.hpp"
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 // UTF-8 JSON text; the dates come formatted by PostgreSQL ("" for none).
 // C++ only (no PostgreSQL calls).
@@ -14,4 +14,4 @@ std::string record_to_json(std::string_view email, const VerificationRecord& rec
                            std::string_view domain_created, std::string_view checked_at,
                            double response_time_ms);
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry

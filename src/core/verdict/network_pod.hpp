@@ -5,11 +5,11 @@
 
 #include <cstdint>
 
-#include "functions/verification_record.hpp"
 #include "net/network_facts.hpp"
 #include "net/network_verifier.hpp"
+#include "verdict/verification_record.hpp"
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 constexpr int kMaxSmtpTimeouts = 6;
 constexpr int kMaxWarnings = 6;
@@ -55,4 +55,4 @@ NetworkRequest request_from_pod(const NetworkRequestPod& pod);
 void facts_to_pod(const NetworkFacts& facts, NetworkFactsPod& pod);
 NetworkFacts facts_from_pod(const NetworkFactsPod& pod);
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry

@@ -3,11 +3,11 @@
 
 #include <string_view>
 
-#include "functions/verification_record.hpp"
 #include "verdict/verification.hpp"
+#include "verdict/verification_record.hpp"
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 void fill_record(const Verification& v, std::string_view depth, VerificationRecord& out);
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry

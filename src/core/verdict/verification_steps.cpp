@@ -1,13 +1,13 @@
-#include "functions/verification_steps.hpp"
+#include "verdict/verification_steps.hpp"
 
 #include "checks/public_suffix.hpp"
-#include "tables/user_config.hpp"
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 std::optional<NetworkRequest> start_verification(std::string_view input, Depth depth,
-                                                 const ProbeSettings& probe, Verification& v) {
-  v = check_offline(input, current_lists());
+                                                 const ProbeSettings& probe, const Lists& lists,
+                                                 Verification& v) {
+  v = check_offline(input, lists);
   // Invalid syntax, a provider format violation or a system address end the
   // verification here; a domain typo only asks whether the typo domain has
   // mail servers of its own.
@@ -32,7 +32,7 @@ std::optional<NetworkRequest> start_verification(std::string_view input, Depth d
 }
 
 void finish_verification(Verification& v, std::optional<NetworkFacts> facts,
-                         std::string_view missing_reason) {
+                         std::string_view missing_reason, const Weights& weights) {
   if (facts) {
     apply_network_facts(v, std::move(*facts));
   } else if (!missing_reason.empty()) {
@@ -41,7 +41,7 @@ void finish_verification(Verification& v, std::optional<NetworkFacts> facts,
     none.warnings.emplace_back(missing_reason);
     apply_network_facts(v, std::move(none));
   }
-  assess(v, current_weights());
+  assess(v, weights);
 }
 
 bool facts_inconclusive(const NetworkFacts& facts) {
@@ -63,4 +63,4 @@ int depth_rank(Depth depth) {
   return 1;
 }
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry
