@@ -129,6 +129,21 @@ CREATE OR REPLACE FUNCTION mailsentry.cancel(job bigint) RETURNS boolean
   END
   $$;
 
+-- Depth names are written once, in the library: the SQL checks read them.
+CREATE FUNCTION mailsentry.depth_names() RETURNS text[]
+  AS 'MODULE_PATHNAME', 'mailsentry_depth_names'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mailsentry.depth_names() IS
+  'The verification depths, shallowest first (quick, standard, extended)';
+CREATE FUNCTION mailsentry.require_depth(depth text) RETURNS void
+  AS 'MODULE_PATHNAME', 'mailsentry_require_depth'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mailsentry.require_depth(text) IS
+  'Raises the unknown-depth error of the verification functions unless the depth is one of depth_names()';
+ALTER TABLE mailsentry.job_queue DROP CONSTRAINT job_queue_depth_check;
+ALTER TABLE mailsentry.job_queue ADD CONSTRAINT job_queue_depth_check
+  CHECK (depth = ANY (mailsentry.depth_names()));
+
 -- Labels are shown in mailsentry.jobs: at most 200 characters. The error for
 -- an unknown depth echoes at most 40 characters of it.
 CREATE OR REPLACE FUNCTION mailsentry.submit(emails text[], depth text DEFAULT 'standard',
@@ -144,10 +159,8 @@ CREATE OR REPLACE FUNCTION mailsentry.submit(emails text[], depth text DEFAULT '
       RAISE EXCEPTION 'mailsentry: the list of addresses is NULL'
         USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF depth IS NULL OR depth NOT IN ('quick', 'standard', 'extended') THEN
-      RAISE EXCEPTION 'mailsentry: unknown depth "%"', CASE WHEN length(depth) > 40 THEN left(depth, 40) || '...' ELSE depth END
-        USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''quick'', ''standard'' or ''extended''.';
-    END IF;
+    -- The same error as the verification functions' (names from the library).
+    PERFORM mailsentry.require_depth(depth);
     IF length(label) > 200 THEN
       RAISE EXCEPTION 'mailsentry: the label has % characters', length(label)
         USING ERRCODE = 'string_data_right_truncation', DETAIL = 'A label has at most 200 characters.';

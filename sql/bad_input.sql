@@ -27,3 +27,12 @@ SELECT email_syntax_valid(repeat('a', 1024 * 1024)),
 SELECT verify_email('jane@acme-widgets.com', repeat('deep', 25000));
 SELECT count(*) FROM verify_emails(ARRAY['jane@acme-widgets.com'], repeat('ü', 50000));
 SELECT verify_email_json('jane@acme-widgets.com', 'deeper');
+
+-- The depth names come from the library, once: the job table's CHECK and
+-- submit() read them, and submit() raises the same error as verify_email.
+SELECT mailsentry.depth_names();
+\set VERBOSITY terse
+INSERT INTO mailsentry.job_queue (submitted_by, source, depth, total) VALUES ('x', 'y', 'deep', 0);
+\set VERBOSITY default
+SELECT mailsentry.submit(ARRAY['jane@acme-widgets.com'], 'deeper');
+SELECT mailsentry.submit(ARRAY['jane@acme-widgets.com'], NULL);

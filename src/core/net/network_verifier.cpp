@@ -6,26 +6,17 @@
 namespace mailsentry {
 
 bool parse_depth(std::string_view text, Depth& depth) {
-  if (text == "quick")
-    depth = Depth::quick;
-  else if (text == "standard")
-    depth = Depth::standard;
-  else if (text == "extended")
-    depth = Depth::extended;
-  else
-    return false;
-  return true;
+  for (const auto& [each, name] : kDepths)
+    if (text == name) {
+      depth = each;
+      return true;
+    }
+  return false;
 }
 
 std::string_view depth_name(Depth depth) {
-  switch (depth) {
-    case Depth::quick:
-      return "quick";
-    case Depth::standard:
-      return "standard";
-    case Depth::extended:
-      return "extended";
-  }
+  for (const auto& [each, name] : kDepths)
+    if (each == depth) return name;
   return "standard";
 }
 

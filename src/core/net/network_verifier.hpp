@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,10 @@ namespace mailsentry {
 
 enum class Depth { quick, standard, extended };
 // "quick" | "standard" | "extended"; false for anything else.
+// Every depth with its SQL name, shallowest first: the one place the names
+// are written (SQL reads them through mailsentry.depth_names()).
+inline constexpr std::pair<Depth, std::string_view> kDepths[] = {
+    {Depth::quick, "quick"}, {Depth::standard, "standard"}, {Depth::extended, "extended"}};
 bool parse_depth(std::string_view text, Depth& depth);
 std::string_view depth_name(Depth depth);
 

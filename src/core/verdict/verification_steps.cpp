@@ -52,14 +52,8 @@ bool facts_inconclusive(const NetworkFacts& facts) {
 }
 
 int depth_rank(Depth depth) {
-  switch (depth) {
-    case Depth::quick:
-      return 0;
-    case Depth::standard:
-      return 1;
-    case Depth::extended:
-      return 2;
-  }
+  for (std::size_t rank = 0; rank < std::size(kDepths); ++rank)
+    if (kDepths[rank].first == depth) return static_cast<int>(rank);
   return 1;
 }
 
