@@ -128,7 +128,9 @@ TEST(FixedText, CutsAtCharacterBoundariesAndReplacesInvalidBytes) {
   EXPECT_EQ(text.view(), "ab\xc3\xa9");
   text.assign("abc\xc3\xa9");  // "é" would need bytes 4 and 5: cut before it
   EXPECT_EQ(text.view(), "abc");
-  text.assign("a\xff" "b");
+  text.assign(
+      "a\xff"
+      "b");
   EXPECT_EQ(text.view(), "a?b");
   text.assign_or_null("");
   EXPECT_FALSE(text.present);

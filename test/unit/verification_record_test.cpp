@@ -88,8 +88,8 @@ TEST(RecordJson, InvalidUtf8NeverReachesTheJson) {
   // The record holds only valid UTF-8 ('?' replaces bad bytes), so the JSON
   // text always parses.
   const VerificationRecord r = record_of("ja\xffne@acme-widgets.com", nullptr);
-  EXPECT_NO_THROW((void)nlohmann::json::parse(
-      record_to_json("ja?ne@acme-widgets.com", r, "", "", 0.0)));
+  EXPECT_NO_THROW(
+      (void)nlohmann::json::parse(record_to_json("ja?ne@acme-widgets.com", r, "", "", 0.0)));
 }
 
 }  // namespace

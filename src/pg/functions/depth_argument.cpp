@@ -67,8 +67,8 @@ extern "C" Datum mailsentry_depth_names(PG_FUNCTION_ARGS) {
 // verification functions, for submit().
 extern "C" Datum mailsentry_require_depth(PG_FUNCTION_ARGS) {
   if (PG_ARGISNULL(0))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("mailsentry: the depth is NULL"),
-                    errhint("%s", depth_hint())));
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                    errmsg("mailsentry: the depth is NULL"), errhint("%s", depth_hint())));
   (void)depth_from_argument(text_to_cstring(PG_GETARG_TEXT_PP(0)));
   PG_RETURN_VOID();
 }
