@@ -33,7 +33,7 @@ jobs=${JOBS:-2}
 status=0
 
 # The suites that use threads: the network engine (its I/O thread), the DNS
-# resolver (an io_context on another thread, stub DNS servers on threads),
+# resolver (an io_context on another thread, the tests' own DNS servers on threads),
 # the SMTP prober with its batching and streaming (run by the engine's
 # thread in production), domain age (registry stats read from another
 # thread), the resolver canary and the outbound port 25 checks.

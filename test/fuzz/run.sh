@@ -158,12 +158,12 @@ build_core() {  # source... (of src/core, besides the generated ones)
   fi
 
   local -a sources=("$@" "$GEN/builtin_lists.cpp" "$GEN/gibberish_model.cpp")
-  local -a objects=() todo=()
+  local -a objects=() stale_pairs=()
   local source object
   for source in "${sources[@]}"; do
     object=$OBJ/$(basename "$source" .cpp).o
     objects+=("$object")
-    stale "$object" "$object.d" && todo+=("$source" "$object")
+    stale "$object" "$object.d" && stale_pairs+=("$source" "$object")
   done
   # Objects of sources that are gone are deleted (the archive holds only
   # those of `sources`, and is made anew when that set changes).
@@ -173,13 +173,13 @@ build_core() {  # source... (of src/core, besides the generated ones)
     compgen -G "$ROOT/src/core/*/$source" >/dev/null || [ -e "$GEN/$source" ] || rm -f "$object" "$object.d"
   done
 
-  if [ ${#todo[@]} -gt 0 ]; then
-    echo "fuzz build: compiling $((${#todo[@]} / 2)) core sources with $(basename "$CXX") (-j$FUZZ_JOBS)"
+  if [ ${#stale_pairs[@]} -gt 0 ]; then
+    echo "fuzz build: compiling $((${#stale_pairs[@]} / 2)) core sources with $(basename "$CXX") (-j$FUZZ_JOBS)"
     export -f compile_object
     export CXX
     # Arrays cannot be exported: pass the flags through one variable.
     local failed=0
-    printf '%s\0' "${todo[@]}" |
+    printf '%s\0' "${stale_pairs[@]}" |
       CXXFLAGS_STR="${CXXFLAGS[*]}" xargs -0 -n 2 -P "$FUZZ_JOBS" bash -c \
         'read -ra CXXFLAGS <<<"$CXXFLAGS_STR"; compile_object "$1" "$2" || { rm -f "$2"; exit 255; }' _ ||
       failed=1
