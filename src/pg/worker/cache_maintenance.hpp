@@ -1,5 +1,4 @@
-// The worker's upkeep of what it persisted: background re-probes of
-// inconclusive verdicts, purging expired cache rows in bounded batches,
+// The worker's upkeep of what it persisted: purging expired cache rows in bounded batches,
 // per-MX health totals, and handing domain facts and open circuit breakers
 // back to the engine when it starts. PostgreSQL side, each in its own transaction; worker process
 // only, never during recovery.
@@ -8,7 +7,6 @@
 namespace mailsentry::pg {
 
 void restore_domain_facts();
-void reprobe_due_entries();
 // True when a full batch was removed (more may be waiting).
 bool purge_expired_entries();
 // Saves breakers that opened or closed; the counters too when `with_counters`.

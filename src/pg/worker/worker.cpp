@@ -32,6 +32,7 @@ extern "C" {
 #include "worker/cache_maintenance.hpp"
 #include "worker/engine_config.hpp"
 #include "worker/job_runner.hpp"
+#include "worker/reprobes.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_results.hpp"
 
