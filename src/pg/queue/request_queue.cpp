@@ -222,38 +222,22 @@ int try_claim_slot() {
   return -1;
 }
 
-int claim_slot(int wait_ms) {
-  const TimestampTz started = GetCurrentTimestamp();
-  bool counted_wait = false;
-  for (;;) {
-    const int claimed = try_claim_slot();
-    if (claimed >= 0) return claimed;
-    if (!counted_wait) {
-      pg_atomic_fetch_add_u64(&shared_queue->stats.queue_full_waits, 1);
-      counted_wait = true;
-    }
-    if (elapsed_ms(started) >= wait_ms) {
-      if (claimable_slots() == 0 && queue_has_free_slot())
-        ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-                        errmsg("mailsentry: this session's share of the request queue stayed full "
-                               "for %d ms",
-                               wait_ms),
-                        errdetail("A session holds at most mailsentry.queue_slots_per_backend (%d) "
-                                  "requests, the sessions of one login role at most "
-                                  "mailsentry.queue_slots_per_role (%d).",
-                                  settings.queue_slots_per_backend, settings.queue_slots_per_role),
-                        errhint("Verify in fewer sessions at once, or ask a superuser to raise the "
-                                "caps.")));
-      ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-                      errmsg("mailsentry: the request queue stayed full for %d ms", wait_ms),
-                      errhint("Raise mailsentry.queue_size (restart) or "
-                              "mailsentry.queue_wait_timeout, or verify in smaller batches.")));
-    }
-    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10,
-                    PG_WAIT_EXTENSION);
-    ResetLatch(MyLatch);
-    CHECK_FOR_INTERRUPTS();
-  }
+void report_queue_full(int wait_ms) {
+  if (claimable_slots() == 0 && queue_has_free_slot())
+    ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+                    errmsg("mailsentry: this session's share of the request queue stayed full "
+                           "for %d ms",
+                           wait_ms),
+                    errdetail("A session holds at most mailsentry.queue_slots_per_backend (%d) "
+                              "requests, the sessions of one login role at most "
+                              "mailsentry.queue_slots_per_role (%d).",
+                              settings.queue_slots_per_backend, settings.queue_slots_per_role),
+                    errhint("Verify in fewer sessions at once, or ask a superuser to raise the "
+                            "caps.")));
+  ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+                  errmsg("mailsentry: the request queue stayed full for %d ms", wait_ms),
+                  errhint("Raise mailsentry.queue_size (restart) or "
+                          "mailsentry.queue_wait_timeout, or verify in smaller batches.")));
 }
 
 void submit_slot(int index) {
@@ -282,38 +266,6 @@ void check_worker_alive(TimestampTz* missing_since) {
                     errmsg("mailsentry: the background worker is not running"),
                     errhint("It restarts by itself after a failure; check the server log, and "
                             "that mailsentry.enabled is on.")));
-}
-
-bool wait_for_answer(int index, int timeout_ms) {
-  const TimestampTz started = GetCurrentTimestamp();
-  TimestampTz worker_missing_since = 0;
-  volatile bool answered = false;
-  PG_TRY();
-  {
-    for (;;) {
-      if (slot_answered(index)) {
-        answered = true;
-        break;
-      }
-      check_worker_alive(&worker_missing_since);
-      if (elapsed_ms(started) >= timeout_ms) {
-        pg_atomic_fetch_add_u64(&shared_queue->stats.timeouts, 1);
-        break;
-      }
-      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100,
-                      PG_WAIT_EXTENSION);
-      ResetLatch(MyLatch);
-      CHECK_FOR_INTERRUPTS();
-    }
-  }
-  PG_CATCH();
-  {
-    abandon_slot(index);
-    PG_RE_THROW();
-  }
-  PG_END_TRY();
-  if (!answered) abandon_slot(index);
-  return answered;
 }
 
 void release_slot(int index) { abandon_slot(index); }

@@ -134,11 +134,10 @@ void install_shared_memory_hooks();
 // worker is switched off.
 void require_worker_available();
 
-// Backend side. Waits (honouring interrupts) up to `wait_ms` for a free slot
-// within this session's and this role's share of the queue; ERROR when none
-// comes. The slot is owned by this backend until release_slot(); an ERROR or
-// FATAL in between gives it back.
-int claim_slot(int wait_ms);
+// Backend side (the waiting itself is pipeline/worker_handoff's). A slot is
+// owned by this backend from try_claim_slot() until release_slot() or
+// abandon_slot(); an ERROR or FATAL in between gives it back.
+//
 // How many more slots this backend may claim now: its own cap less what it
 // holds, and at most what its role has left (a snapshot: try_claim_slot()
 // reserves the role's share exactly).
@@ -146,17 +145,19 @@ int claimable_slots();
 // A slot without waiting: -1 when every slot is in use or this session or
 // its role holds its share.
 int try_claim_slot();
+// The ERROR for a caller that found no room for `wait_ms`: it names the caps
+// when this session's or role's share is what is full.
+void report_queue_full(int wait_ms);
 void submit_slot(int slot);
-// Waits for the answer. False when `timeout_ms` passed first (the slot is
-// then given back). ERROR when the worker is gone for more than a second.
-bool wait_for_answer(int slot, int timeout_ms);
-void release_slot(int slot);
-// For callers with many slots in flight: whether the answer is in; giving a
-// slot back in any state (it is free at once; the worker still finishes and
-// caches the work it took); an ERROR once the worker has been missing for a
-// second (`missing_since` tracks it).
+// Whether the answer is in.
 bool slot_answered(int slot);
+// Takes the answer's slot back.
+void release_slot(int slot);
+// Gives a slot back in any state (it is free at once; the worker still
+// finishes and caches the work it took).
 void abandon_slot(int slot);
+// An ERROR once the worker has been missing for a second (`missing_since`
+// tracks it).
 void check_worker_alive(TimestampTz* missing_since);
 
 // Worker side.

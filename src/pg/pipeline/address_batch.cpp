@@ -1,0 +1,156 @@
+#include "pipeline/address_batch.hpp"
+
+extern "C" {
+#include "utils/timestamp.h"
+}
+
+#include <unordered_set>
+
+#include "base/guard.hpp"
+#include "base/settings.hpp"
+#include "queue/request_queue.hpp"
+#include "tables/user_config.hpp"
+#include "verdict/verification_record_fill.hpp"
+#include "worker/engine_config.hpp"
+
+namespace mailsentry::pg {
+
+namespace {
+
+constexpr const char* kTimedOut = "network checks did not finish within mailsentry.verify_timeout";
+
+void count_cache_hit() {
+  if (shared_queue != nullptr) pg_atomic_fetch_add_u64(&shared_queue->stats.cache_hits, 1);
+}
+
+// Whether the cache entry read into batch.cache_entry gives `input` its facts.
+bool cache_serves(AddressBatch& batch) {
+  const NetworkRequestPod& request = batch.request_pod;
+  if (!read_cache_entry(request.address.bytes, request.address.size, batch.cache_entry))
+    return false;
+  // mailsentry.cached_result takes any entry, as deep and as old as it is.
+  if (batch.options.cache_only) return true;
+  if (!cache_entry_serves(batch.cache_entry, batch.options.depth)) return false;
+  if (batch.options.count_cache_hits) count_cache_hit();
+  return true;
+}
+
+}  // namespace
+
+void start_batch(AddressBatch& batch, const BatchOptions& options, const Utf8Text* texts,
+                 int count) {
+  const TimestampTz started = GetCurrentTimestamp();
+  ensure_user_config_current();
+  raise_if_failed(run_guarded(options.entry_point,
+                              [&] {
+                                batch.options = options;
+                                batch.depth_text = options.depth_text;
+                                batch.submitting_point = std::string(options.entry_point) +
+                                                         " submitting";
+                                batch.finishing_point = std::string(options.entry_point) +
+                                                        " finishing";
+                                batch.started = started;
+                                std::unordered_set<std::string_view> seen;
+                                batch.inputs.reserve(static_cast<std::size_t>(count));
+                                for (int i = 0; i < count; ++i) {
+                                  const std::string_view text(texts[i].data, texts[i].size);
+                                  if (options.distinct && !seen.insert(text).second) continue;
+                                  batch.inputs.emplace_back().text = text;
+                                }
+                              }),
+                  options.entry_point);
+}
+
+void check_offline(AddressBatch& batch) {
+  raise_if_failed(run_guarded(batch.options.entry_point,
+                              [&] {
+                                const ProbeSettings probe = make_probe_settings(settings);
+                                const Depth depth = batch.options.depth;
+                                for (BatchInput& input : batch.inputs)
+                                  input.request = start_verification(input.text, depth, probe,
+                                                                     current_lists(), input.v);
+                              }),
+                  batch.options.entry_point);
+}
+
+void serve_from_cache(AddressBatch& batch, ResultSink& sink) {
+  for (std::size_t input = 0; input < batch.inputs.size(); ++input) {
+    bool needs_network = false;
+    raise_if_failed(run_guarded(batch.options.entry_point,
+                                [&] {
+                                  const auto& request = batch.inputs[input].request;
+                                  if (!request) return;
+                                  request_to_pod(*request, batch.request_pod);
+                                  needs_network = true;
+                                }),
+                    batch.options.entry_point);
+    if (!needs_network) {
+      finish_input(batch, sink, input, nullptr, false, 0, "");
+      continue;
+    }
+    if (!batch.options.refresh && cache_serves(batch)) {
+      finish_input(batch, sink, input, &batch.cache_entry.facts, true,
+                   batch.cache_entry.checked_at, "");
+      continue;
+    }
+    if (batch.options.cache_only) {
+      finish_input(batch, sink, input, nullptr, false, 0, "");
+      continue;
+    }
+    raise_if_failed(run_guarded(batch.options.entry_point,
+                                [&] {
+                                  const std::string address(batch.request_pod.address.view());
+                                  const auto [it, inserted] = batch.pending_by_address.emplace(
+                                      address, batch.pending.size());
+                                  if (inserted)
+                                    batch.pending.emplace_back().first_input = input;
+                                  else
+                                    batch.pending[it->second].more_inputs.push_back(input);
+                                }),
+                    batch.options.entry_point);
+  }
+}
+
+void finish_input(AddressBatch& batch, ResultSink& sink, std::size_t input,
+                  const NetworkFactsPod* facts, bool cached, TimestampTz checked_at,
+                  const char* missing_reason) {
+  raise_if_failed(
+      run_guarded(batch.finishing_point.c_str(),
+                  [&] {
+                    Verification& v = batch.inputs[input].v;
+                    std::optional<NetworkFacts> network;
+                    if (facts != nullptr) network = facts_from_pod(*facts);
+                    finish_verification(v, std::move(network), missing_reason, current_weights());
+                    // mailsentry.cached_result reports the depth of what it found.
+                    const std::string_view depth =
+                        batch.options.cache_only
+                            ? depth_name(cached ? static_cast<Depth>(batch.cache_entry.depth)
+                                                : Depth::standard)
+                            : std::string_view(batch.depth_text);
+                    fill_record(v, depth, batch.record);
+                    batch.record.cached = cached;
+                  }),
+      batch.options.entry_point);
+  sink.emit(&sink, batch, input, checked_at);
+  // The input's work is done: give its memory back while the rest waits.
+  raise_if_failed(run_guarded(batch.options.entry_point,
+                              [&] {
+                                batch.inputs[input].v = Verification{};
+                                batch.inputs[input].request.reset();
+                              }),
+                  batch.options.entry_point);
+}
+
+void finish_pending(AddressBatch& batch, ResultSink& sink, std::size_t index,
+                    const NetworkFactsPod* facts) {
+  const char* reason = facts != nullptr ? "" : kTimedOut;
+  // Copied first: finishing may not touch the vector, but keep no reference
+  // into it across PostgreSQL calls.
+  const std::size_t first = batch.pending[index].first_input;
+  finish_input(batch, sink, first, facts, false, 0, reason);
+  for (std::size_t k = 0; k < batch.pending[index].more_inputs.size(); ++k)
+    finish_input(batch, sink, batch.pending[index].more_inputs[k], facts, false, 0, reason);
+  ++batch.finished_pending;
+}
+
+}  // namespace mailsentry::pg

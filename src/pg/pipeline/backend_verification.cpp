@@ -1,0 +1,27 @@
+#include "pipeline/backend_verification.hpp"
+
+extern "C" {
+#include "utils/timestamp.h"
+}
+
+#include "pipeline/call_context.hpp"
+#include "pipeline/worker_handoff.hpp"
+
+namespace mailsentry::pg {
+
+void verify_in_backend(const BatchOptions& options, const Utf8Text* texts, int count,
+                       ResultSink& sink) {
+  CallContext<AddressBatch> call = CallContext<AddressBatch>::create(options.entry_point);
+  start_batch(*call, options, texts, count);
+  check_offline(*call);
+  serve_from_cache(*call, sink);
+  await_pending(*call, sink);
+  call.finish();
+}
+
+RowTiming row_timing(const AddressBatch& batch, TimestampTz checked_at) {
+  const TimestampTz now = GetCurrentTimestamp();
+  return {checked_at != 0 ? checked_at : now, static_cast<double>(now - batch.started) / 1000.0};
+}
+
+}  // namespace mailsentry::pg
