@@ -6,9 +6,9 @@
 #pragma once
 
 #include <cstdint>
-#include <string_view>
 
 #include "net/network_facts.hpp"
+#include "verdict/verification.hpp"
 
 namespace mailsentry::pg {
 
@@ -17,10 +17,10 @@ void run_jobs();
 // Whether a job is being worked on (the worker then wakes more often).
 bool job_active();
 
-// C++ side: the verdict of a job address from its text and the network
-// facts (nullptr when none were needed), kept for write_job_progress().
-void note_job_verdict(std::int64_t job_id, std::int64_t item, std::string_view email,
-                      std::uint8_t depth, const NetworkFacts* facts);
+// C++ side: the verdict of a job address from its started verification and
+// the network facts (nullptr when none came), kept for write_job_progress().
+void note_job_verdict(std::int64_t job_id, std::int64_t item, Verification& started,
+                      const NetworkFacts* facts);
 bool job_progress_pending();
 // PostgreSQL side, inside a transaction with SPI connected.
 void write_job_progress();

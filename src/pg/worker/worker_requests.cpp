@@ -27,7 +27,7 @@ void describe_request(const NetworkRequest& request, CacheWrite& meta) {
 
 void submit_internal(InternalRequest request, NetworkRequest network) {
   if (engine == nullptr) throw std::logic_error("the network engine is not running");
-  const std::uint64_t tag = kInternalTag | next_tag++;
+  const std::uint64_t tag = next_tag++;  // only names the request: its origin is in `requests`
   describe_request(network, request.meta);
   const InternalKind kind = request.kind;
   const std::int64_t job_id = request.job_id;

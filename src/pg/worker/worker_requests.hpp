@@ -7,14 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "net/network_engine.hpp"
 #include "tables/cache_writer.hpp"
+#include "verdict/verification.hpp"
 
 namespace mailsentry::pg {
-
-constexpr std::uint64_t kInternalTag = std::uint64_t{1} << 63;
 
 enum class InternalKind : std::uint8_t { job_item, reprobe, backend_call };
 
@@ -22,8 +22,9 @@ struct InternalRequest {
   InternalKind kind = InternalKind::job_item;
   std::int64_t job_id = 0;
   std::int64_t item = 0;
-  std::string email;  // job items: the text as submitted (the verdict is computed from it)
-  int slot = -1;      // backend calls: the queue slot and the ticket of its claim
+  // Job items: the network-free checks, run once when the item was started.
+  std::unique_ptr<Verification> started;
+  int slot = -1;  // backend calls: the queue slot and the ticket of its claim
   std::uint32_t ticket = 0;
   CacheWrite meta{};  // what the cache write needs besides the facts
 };

@@ -48,8 +48,8 @@ void prepare_writes(TimestampTz now) {
     if (!take_internal(tag, internal_scratch)) continue;
     CacheWrite write = internal_scratch.meta;
     if (internal_scratch.kind == InternalKind::job_item)
-      note_job_verdict(internal_scratch.job_id, internal_scratch.item, internal_scratch.email,
-                       write.depth, &facts);
+      note_job_verdict(internal_scratch.job_id, internal_scratch.item, *internal_scratch.started,
+                       &facts);
     else if (internal_scratch.kind == InternalKind::backend_call)
       deliveries.push_back({internal_scratch.slot, internal_scratch.ticket, k});
     facts_to_pod(facts, write.facts);
