@@ -21,7 +21,7 @@
 
 namespace mailsentry {
 
-enum class Depth { quick, standard, extended };
+enum class Depth : std::uint8_t { quick, standard, extended };
 // "quick" | "standard" | "extended"; false for anything else.
 // Every depth with its SQL name, shallowest first: the one place the names
 // are written (SQL reads them through mailsentry.depth_names()).

@@ -30,7 +30,7 @@ void request_to_pod(const NetworkRequest& request, NetworkRequestPod& pod) {
   pod.registrable_domain.assign(request.registrable_domain);
   pod.needs_smtputf8 = request.needs_smtputf8;
   pod.mx_only = request.mx_only;
-  pod.depth = static_cast<std::uint8_t>(request.depth);
+  pod.depth = request.depth;
   pod.timeout_count = static_cast<std::int32_t>(
       std::min<std::size_t>(request.smtp.timeouts.size(), kMaxSmtpTimeouts));
   for (int i = 0; i < pod.timeout_count; ++i)
@@ -46,7 +46,7 @@ NetworkRequest request_from_pod(const NetworkRequestPod& pod) {
   request.registrable_domain = to_string(pod.registrable_domain);
   request.needs_smtputf8 = pod.needs_smtputf8;
   request.mx_only = pod.mx_only;
-  request.depth = static_cast<Depth>(pod.depth);
+  request.depth = pod.depth;
   request.smtp.timeouts.clear();
   for (int i = 0; i < std::clamp(pod.timeout_count, 0, kMaxSmtpTimeouts); ++i)
     request.smtp.timeouts.emplace_back(pod.timeouts_ms[i]);

@@ -20,7 +20,7 @@ struct NetworkRequestPod {
   FixedText<256> registrable_domain;
   bool needs_smtputf8;
   bool mx_only;
-  std::uint8_t depth;  // Depth
+  Depth depth;
   std::int32_t timeout_count;
   std::int32_t timeouts_ms[kMaxSmtpTimeouts];
   std::int32_t greylist_retry_delay_ms;
