@@ -4,6 +4,7 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "base/guard.hpp"
@@ -41,44 +42,48 @@ void start_batch(AddressBatch& batch, const BatchOptions& options, const Utf8Tex
                  int count) {
   const TimestampTz started = GetCurrentTimestamp();
   ensure_user_config_current();
-  raise_if_failed(run_guarded(options.entry_point,
-                              [&] {
-                                batch.options = options;
-                                batch.depth_text = options.depth_text;
-                                batch.submitting_point = std::string(options.entry_point) +
-                                                         " submitting";
-                                batch.finishing_point = std::string(options.entry_point) +
-                                                        " finishing";
-                                batch.started = started;
-                                std::unordered_set<std::string_view> seen;
-                                batch.inputs.reserve(static_cast<std::size_t>(count));
-                                for (int i = 0; i < count; ++i) {
-                                  const std::string_view text(texts[i].data, texts[i].size);
-                                  if (options.distinct && !seen.insert(text).second) continue;
-                                  batch.inputs.emplace_back().text = text;
-                                }
-                              }),
-                  options.entry_point);
+  raise_if_failed(
+      run_guarded(options.entry_point,
+                  [&] {
+                    batch.options = options;
+                    batch.depth_text = options.depth_text;
+                    batch.submitting_point = std::string(options.entry_point) + " submitting";
+                    batch.finishing_point = std::string(options.entry_point) + " finishing";
+                    batch.started = started;
+                    std::unordered_set<std::string_view> seen;
+                    batch.inputs.reserve(static_cast<std::size_t>(count));
+                    for (int i = 0; i < count; ++i) {
+                      const std::string_view text(texts[i].data, texts[i].size);
+                      if (options.distinct && !seen.insert(text).second) continue;
+                      batch.inputs.emplace_back().text = text;
+                    }
+                  }),
+      options.entry_point);
 }
 
-void check_offline(AddressBatch& batch) {
+namespace {
+
+void check_offline(AddressBatch& batch, std::size_t begin, std::size_t end) {
   raise_if_failed(run_guarded(batch.options.entry_point,
                               [&] {
                                 const ProbeSettings probe = make_probe_settings(settings);
                                 const Depth depth = batch.options.depth;
-                                for (BatchInput& input : batch.inputs)
-                                  input.request = start_verification(input.text, depth, probe,
-                                                                     current_lists(), input.v);
+                                for (std::size_t i = begin; i < end; ++i) {
+                                  BatchInput& input = batch.inputs[i];
+                                  input.started = std::make_unique<StartedInput>();
+                                  input.started->request = start_verification(
+                                      input.text, depth, probe, current_lists(), input.started->v);
+                                }
                               }),
                   batch.options.entry_point);
 }
 
-void serve_from_cache(AddressBatch& batch, ResultSink& sink) {
-  for (std::size_t input = 0; input < batch.inputs.size(); ++input) {
+void serve_from_cache(AddressBatch& batch, ResultSink& sink, std::size_t begin, std::size_t end) {
+  for (std::size_t input = begin; input < end; ++input) {
     bool needs_network = false;
     raise_if_failed(run_guarded(batch.options.entry_point,
                                 [&] {
-                                  const auto& request = batch.inputs[input].request;
+                                  const auto& request = batch.inputs[input].started->request;
                                   if (!request) return;
                                   request_to_pod(*request, batch.request_pod);
                                   needs_network = true;
@@ -89,8 +94,8 @@ void serve_from_cache(AddressBatch& batch, ResultSink& sink) {
       continue;
     }
     if (!batch.options.refresh && cache_serves(batch)) {
-      finish_input(batch, sink, input, &batch.cache_entry.facts, true,
-                   batch.cache_entry.checked_at, "");
+      finish_input(batch, sink, input, &batch.cache_entry.facts, true, batch.cache_entry.checked_at,
+                   "");
       continue;
     }
     if (batch.options.cache_only) {
@@ -102,13 +107,28 @@ void serve_from_cache(AddressBatch& batch, ResultSink& sink) {
                                   const std::string address(batch.request_pod.address.view());
                                   const auto [it, inserted] = batch.pending_by_address.emplace(
                                       address, batch.pending.size());
-                                  if (inserted)
-                                    batch.pending.emplace_back().first_input = input;
-                                  else
+                                  // A spelling met after its mailbox was answered (in an
+                                  // earlier window) is a mailbox of its own again.
+                                  if (!inserted && !batch.pending[it->second].finished) {
                                     batch.pending[it->second].more_inputs.push_back(input);
+                                    return;
+                                  }
+                                  it->second = batch.pending.size();
+                                  batch.pending.emplace_back().first_input = input;
                                 }),
                     batch.options.entry_point);
   }
+}
+
+}  // namespace
+
+std::size_t prepare_next(AddressBatch& batch, ResultSink& sink, std::size_t max_inputs) {
+  const std::size_t begin = batch.prepared;
+  const std::size_t end = begin + std::min(max_inputs, batch.inputs.size() - begin);
+  check_offline(batch, begin, end);
+  serve_from_cache(batch, sink, begin, end);
+  batch.prepared = end;
+  return end - begin;
 }
 
 void finish_input(AddressBatch& batch, ResultSink& sink, std::size_t input,
@@ -117,7 +137,7 @@ void finish_input(AddressBatch& batch, ResultSink& sink, std::size_t input,
   raise_if_failed(
       run_guarded(batch.finishing_point.c_str(),
                   [&] {
-                    Verification& v = batch.inputs[input].v;
+                    Verification& v = batch.inputs[input].started->v;
                     std::optional<NetworkFacts> network;
                     if (facts != nullptr) network = facts_from_pod(*facts);
                     finish_verification(v, std::move(network), missing_reason, current_weights());
@@ -133,12 +153,9 @@ void finish_input(AddressBatch& batch, ResultSink& sink, std::size_t input,
       batch.options.entry_point);
   sink.emit(&sink, batch, input, checked_at);
   // The input's work is done: give its memory back while the rest waits.
-  raise_if_failed(run_guarded(batch.options.entry_point,
-                              [&] {
-                                batch.inputs[input].v = Verification{};
-                                batch.inputs[input].request.reset();
-                              }),
-                  batch.options.entry_point);
+  raise_if_failed(
+      run_guarded(batch.options.entry_point, [&] { batch.inputs[input].started.reset(); }),
+      batch.options.entry_point);
 }
 
 void finish_pending(AddressBatch& batch, ResultSink& sink, std::size_t index,
@@ -150,6 +167,7 @@ void finish_pending(AddressBatch& batch, ResultSink& sink, std::size_t index,
   finish_input(batch, sink, first, facts, false, 0, reason);
   for (std::size_t k = 0; k < batch.pending[index].more_inputs.size(); ++k)
     finish_input(batch, sink, batch.pending[index].more_inputs[k], facts, false, 0, reason);
+  batch.pending[index].finished = true;
   ++batch.finished_pending;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -33,10 +34,16 @@ struct BatchOptions {
   bool count_cache_hits = true;         // in mailsentry.stats (callers' hits only)
 };
 
+// What the network-free checks leave for the rest of an input's path.
+struct StartedInput {
+  Verification v;                         // the checks, run once
+  std::optional<NetworkRequest> request;  // when the network can still change the verdict
+};
+
 struct BatchInput {
   std::string text;  // UTF-8, as given
-  Verification v;    // the network-free checks, run once
-  std::optional<NetworkRequest> request;  // while the network can still change the verdict
+  // From the checks until the verdict is handed on (a window's inputs only).
+  std::unique_ptr<StartedInput> started;
 };
 
 // One normalized address the network has to answer; several inputs may share
@@ -46,6 +53,7 @@ struct PendingAddress {
   std::vector<std::size_t> more_inputs;
   int slot = -1;  // the queue slot while a backend waits for it
   TimestampTz submitted_at = 0;
+  bool finished = false;
 };
 
 struct AddressBatch {
@@ -54,6 +62,7 @@ struct AddressBatch {
   std::string submitting_point, finishing_point;
   TimestampTz started = 0;
   std::vector<BatchInput> inputs;
+  std::size_t prepared = 0;  // inputs [0, prepared) are checked, cached or pending
   std::vector<PendingAddress> pending;
   std::unordered_map<std::string, std::size_t> pending_by_address;
   std::size_t finished_pending = 0;
@@ -76,12 +85,11 @@ struct ResultSink {
 void start_batch(AddressBatch& batch, const BatchOptions& options, const Utf8Text* texts,
                  int count);
 
-// Runs the network-free checks of every input. PostgreSQL side.
-void check_offline(AddressBatch& batch);
-
-// Finishes what needs no network or what the cache answers, in input order,
-// and groups the rest into batch.pending. PostgreSQL side.
-void serve_from_cache(AddressBatch& batch, ResultSink& sink);
+// Prepares the next `max_inputs` inputs not prepared yet: runs their
+// network-free checks, finishes (in input order) those that need no network
+// or that the cache answers, and groups the rest into batch.pending.
+// Returns how many it prepared. PostgreSQL side.
+std::size_t prepare_next(AddressBatch& batch, ResultSink& sink, std::size_t max_inputs);
 
 // The verdict of `input` from `facts` (nullptr: none came, for `missing_reason`)
 // into batch.record, and hands it to the sink. PostgreSQL side.

@@ -13,9 +13,7 @@ void verify_in_backend(const BatchOptions& options, const Utf8Text* texts, int c
                        ResultSink& sink) {
   CallContext<AddressBatch> call = CallContext<AddressBatch>::create(options.entry_point);
   start_batch(*call, options, texts, count);
-  check_offline(*call);
-  serve_from_cache(*call, sink);
-  await_pending(*call, sink);
+  run_batch(*call, sink);
   call.finish();
 }
 

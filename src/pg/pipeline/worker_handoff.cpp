@@ -14,6 +14,10 @@ namespace mailsentry::pg {
 
 namespace {
 
+// Inputs checked ahead of the queue: far more than a session's share of
+// slots, so preparing the next window never leaves the queue idle for long.
+constexpr std::size_t kPreparedWindow = 4096;
+
 // Slots in flight, indices into batch.pending. Plain memory of the call's
 // context, so the catch block below can give them back without C++.
 struct InFlight {
@@ -26,7 +30,7 @@ struct InFlight {
 void submit_pending(AddressBatch& batch, InFlight& flight, std::size_t index, int slot) {
   const GuardResult built = run_guarded(batch.submitting_point.c_str(), [&] {
     const PendingAddress& p = batch.pending[index];
-    request_to_pod(*batch.inputs[p.first_input].request, batch.request_pod);
+    request_to_pod(*batch.inputs[p.first_input].started->request, batch.request_pod);
   });
   if (built.failed) abandon_slot(slot);
   raise_if_failed(built, batch.options.entry_point);
@@ -73,18 +77,26 @@ void wait_on_latch(long timeout_ms) {
 
 }  // namespace
 
-void await_pending(AddressBatch& batch, ResultSink& sink) {
-  if (batch.pending.empty()) return;
+void run_batch(AddressBatch& batch, ResultSink& sink) {
+  // The checks' results are kept until an address is answered: preparing a
+  // window at a time bounds that memory whatever the array's length.
+  (void)prepare_next(batch, sink, kPreparedWindow);
+  if (batch.pending.empty() && batch.prepared == batch.inputs.size()) return;
   require_worker_available();
   // In palloc'd memory: the catch block reads what the loop changed.
   InFlight& flight = *static_cast<InFlight*>(palloc0(sizeof(InFlight)));
-  flight.pending = static_cast<std::size_t*>(palloc(sizeof(std::size_t) * shared_queue->slot_count));
+  flight.pending =
+      static_cast<std::size_t*>(palloc(sizeof(std::size_t) * shared_queue->slot_count));
   std::size_t next_to_submit = 0;
   TimestampTz worker_missing_since = 0;
   TimestampTz room_wanted_since = 0;
   PG_TRY();
   {
-    while (batch.finished_pending < batch.pending.size()) {
+    while (batch.finished_pending < batch.pending.size() || batch.prepared < batch.inputs.size()) {
+      if (next_to_submit == batch.pending.size() && batch.prepared < batch.inputs.size()) {
+        (void)prepare_next(batch, sink, kPreparedWindow);
+        continue;
+      }
       for (int room = claimable_slots(); room > 0 && next_to_submit < batch.pending.size();
            --room) {
         const int slot = try_claim_slot();

@@ -10,9 +10,10 @@
 
 namespace mailsentry::pg {
 
-// PostgreSQL side: honours cancel and statement_timeout; on an ERROR every
-// slot in flight is given back at once (the worker still finishes and caches
-// what it took).
-void await_pending(AddressBatch& batch, ResultSink& sink);
+// Prepares the batch's inputs a window at a time (pipeline/address_batch)
+// and hands what needs the network to the worker. PostgreSQL side: honours
+// cancel and statement_timeout; on an ERROR every slot in flight is given
+// back at once (the worker still finishes and caches what it took).
+void run_batch(AddressBatch& batch, ResultSink& sink);
 
 }  // namespace mailsentry::pg

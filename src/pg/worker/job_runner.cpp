@@ -59,14 +59,14 @@ void note_finished_item(ResultSink* sink, const AddressBatch& batch, std::size_t
   raise_if_failed(run_guarded(kStartingItems,
                               [&] {
                                 finished.push_back(job_verdict(round.job_id, round.items[input],
-                                                               batch.inputs[input].v));
+                                                               batch.inputs[input].started->v));
                               }),
                   kStartingItems);
 }
 
 // C++ side: hands input `input` to the engine with its started verification.
 void submit_item(JobRound& round, std::size_t input) {
-  BatchInput& started = round.batch.inputs[input];
+  StartedInput& started = *round.batch.inputs[input].started;
   InternalRequest internal;
   internal.kind = InternalKind::job_item;
   internal.job_id = round.job_id;
@@ -91,9 +91,8 @@ void start_items(const JobItems& fetched) {
                                 round->items.assign(fetched.items, fetched.items + fetched.count);
                               }),
                   kStartingItems);
-  check_offline(round->batch);
   JobSink sink{{note_finished_item}, &*round};
-  serve_from_cache(round->batch, sink.sink);
+  (void)prepare_next(round->batch, sink.sink, round->batch.inputs.size());
   raise_if_failed(run_guarded(kStartingItems,
                               [&] {
                                 for (const PendingAddress& p : round->batch.pending) {
