@@ -14,6 +14,7 @@ extern "C" {
 
 #include "base/guard.hpp"
 #include "base/settings.hpp"
+#include "pipeline/call_context.hpp"
 #include "queue/request_queue.hpp"
 #include "tables/cache_writer.hpp"
 #include "verdict/verification_steps.hpp"
@@ -26,50 +27,49 @@ namespace mailsentry::pg {
 
 namespace {
 
-// Globals: no C++ object on a stack that an ereport could unwind.
-std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
-std::vector<CacheWrite> writes;
-InternalRequest internal_scratch;
-
 // A backend's answer to deliver once its verdict is written.
 struct Delivery {
   int slot;
   uint32 ticket;
-  std::size_t completion;
+  std::size_t write;  // index in CompletionRound::writes: the answer is encoded once
 };
-std::vector<Delivery> deliveries;
+
+// One round of finished requests, in a call context.
+struct CompletionRound {
+  std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
+  std::vector<CacheWrite> writes;
+  std::vector<Delivery> deliveries;
+};
 
 // C++ side: what to write for each completion.
-void prepare_writes(TimestampTz now) {
-  writes.clear();
-  deliveries.clear();
-  for (std::size_t k = 0; k < completions.size(); ++k) {
-    auto& [tag, facts] = completions[k];
-    if (!take_internal(tag, internal_scratch)) continue;
-    CacheWrite write = internal_scratch.meta;
-    if (internal_scratch.kind == InternalKind::job_item)
-      note_job_verdict(internal_scratch.job_id, internal_scratch.item, *internal_scratch.started,
-                       &facts);
-    else if (internal_scratch.kind == InternalKind::backend_call)
-      deliveries.push_back({internal_scratch.slot, internal_scratch.ticket, k});
+void prepare_writes(CompletionRound& round, TimestampTz now) {
+  InternalRequest internal;
+  for (auto& [tag, facts] : round.completions) {
+    if (!take_internal(tag, internal)) continue;
+    CacheWrite write = internal.meta;
+    if (internal.kind == InternalKind::job_item)
+      note_job_verdict(internal.job_id, internal.item, *internal.started, &facts);
+    else if (internal.kind == InternalKind::backend_call)
+      round.deliveries.push_back({internal.slot, internal.ticket, round.writes.size()});
     facts_to_pod(facts, write.facts);
     write.inconclusive = facts_inconclusive(facts);
     write.checked_at = now;
-    writes.push_back(write);
+    round.writes.push_back(write);
   }
   // One domain row per domain and batch: the latest answer (a bulk batch
   // holds hundreds of addresses of a few domains).
   std::unordered_set<std::string_view> domains_seen;
-  for (auto it = writes.rbegin(); it != writes.rend(); ++it)
+  for (auto it = round.writes.rbegin(); it != round.writes.rend(); ++it)
     it->with_domain_facts = domains_seen.insert(it->domain.view()).second;
 }
 
-void write_all() {
+void write_all(void* state) {
+  const CompletionRound& round = *static_cast<const CompletionRound*>(state);
   // Nothing to guard; names the step for mailsentry.debug_fail_point, so a
   // test can make this transaction fail.
   raise_if_failed(run_guarded("writing verdicts", [] {}), "mailsentry worker");
   if (!mailsentry_relations_exist({"cache", "domains"})) return;
-  for (const CacheWrite& write : writes) {
+  for (const CacheWrite& write : round.writes) {
     write_cache_entry(write);
     if (write.with_domain_facts) write_domain_facts(write);
   }
@@ -80,13 +80,13 @@ void write_all() {
 
 // Answers the backends still waiting for these verdicts; a backend that gave
 // its slot up (cancel, timeout) has the verdict in the cache only.
-void deliver_to_slots() {
-  for (const Delivery& delivery : deliveries) {
+void deliver_to_slots(const CompletionRound& round) {
+  for (const Delivery& delivery : round.deliveries) {
     RequestSlot* slot = slot_awaiting_answer(delivery.slot, delivery.ticket);
     if (slot == nullptr) continue;
-    const NetworkFacts& facts = completions[delivery.completion].second;
+    const NetworkFactsPod& answer = round.writes[delivery.write].facts;
     const GuardResult converted =
-        run_guarded("storing an answer", [&] { facts_to_pod(facts, slot->answer); });
+        run_guarded("storing an answer", [&] { memcpy(&slot->answer, &answer, sizeof answer); });
     pg_atomic_fetch_add_u64(&shared_queue->stats.completed, 1);
     if (converted.failed) {
       // Still an answer that says why it is empty (never a silent all-NULL).
@@ -101,31 +101,29 @@ void deliver_to_slots() {
 
 void handle_completions() {
   const TimestampTz now = GetCurrentTimestamp();
+  CallContext<CompletionRound> round = CallContext<CompletionRound>::create("collecting answers");
   raise_if_failed(run_guarded("collecting answers",
-                              [now] {
-                                completions = worker_engine()->take_completions();
-                                if (!completions.empty()) prepare_writes(now);
+                              [&] {
+                                round->completions = worker_engine()->take_completions();
+                                if (!round->completions.empty()) prepare_writes(*round, now);
                                 collect_late_domain_ages(worker_engine()->take_late_domain_ages());
                               }),
                   "mailsentry worker");
-  if (completions.empty() && !late_domain_ages_pending()) return;
+  if (round->completions.empty() && !late_domain_ages_pending()) {
+    round.finish();
+    return;
+  }
   // The dialogue is logged by this thread: the I/O thread never calls PostgreSQL.
-  for (const auto& [tag, facts] : completions)
+  for (const auto& [tag, facts] : round->completions)
     for (const std::string& line : facts.smtp_transcript)
       ereport(LOG, (errmsg("mailsentry smtp %s: %s", facts.mx_host.c_str(), line.c_str())));
   // On a standby nothing is written: verdicts are computed, not cached.
   if (!RecoveryInProgress() &&
-      (!writes.empty() || job_progress_pending() || late_domain_ages_pending())) {
-    if (!run_in_transaction("storing verdicts", write_all))
-      (void)run_guarded("storing verdicts", [] { writes.clear(); });
-  }
-  deliver_to_slots();
-  (void)run_guarded("collecting answers", [] {
-    completions.clear();
-    writes.clear();
-    deliveries.clear();
-    clear_late_domain_ages();
-  });
+      (!round->writes.empty() || job_progress_pending() || late_domain_ages_pending()))
+    (void)run_in_transaction("storing verdicts", write_all, &*round);
+  deliver_to_slots(*round);
+  (void)run_guarded("collecting answers", [] { clear_late_domain_ages(); });
+  round.finish();
 }
 
 }  // namespace mailsentry::pg

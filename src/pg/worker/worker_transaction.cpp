@@ -32,7 +32,7 @@ bool mailsentry_relations_exist(std::initializer_list<const char*> names) {
   return true;
 }
 
-bool run_in_transaction(const char* what, void (*body)()) {
+bool run_in_transaction(const char* what, void (*body)(void*), void* state) {
   MemoryContext caller_context = CurrentMemoryContext;
   volatile bool ok = true;
   SetCurrentStatementStartTimestamp();
@@ -43,7 +43,7 @@ bool run_in_transaction(const char* what, void (*body)()) {
     if (SPI_connect() != SPI_OK_CONNECT)
       ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("SPI_connect failed")));
     PushActiveSnapshot(GetTransactionSnapshot());
-    body();
+    body(state);
     PopActiveSnapshot();
     SPI_finish();
     CommitTransactionCommand();
@@ -64,6 +64,14 @@ bool run_in_transaction(const char* what, void (*body)()) {
   pgstat_report_activity(STATE_IDLE, nullptr);
   MemoryContextSwitchTo(caller_context);
   return ok;
+}
+
+namespace {
+void run_stateless(void* body) { reinterpret_cast<void (*)()>(body)(); }
+}  // namespace
+
+bool run_in_transaction(const char* what, void (*body)()) {
+  return run_in_transaction(what, run_stateless, reinterpret_cast<void*>(body));
 }
 
 }  // namespace mailsentry::pg

@@ -11,6 +11,9 @@
 namespace mailsentry::pg {
 
 bool run_in_transaction(const char* what, void (*body)());
+// The same, for a body that works on the caller's `state` (a round's
+// CallContext, say).
+bool run_in_transaction(const char* what, void (*body)(void*), void* state);
 
 // Inside such a transaction: runs `sql` through SPI (the arguments of
 // SPI_execute_with_args) and raises "`what` failed" unless SPI answers
