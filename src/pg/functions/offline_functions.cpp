@@ -23,11 +23,8 @@ PG_FUNCTION_INFO_V1(email_check_offline);
 namespace mailsentry::pg {
 namespace {
 
-// One result buffer per backend: a backend runs one call at a time, and the
-// record is turned into a tuple before the call returns.
-VerificationRecord result_record;
-
-// Holds a bounded string computed by C++ until PostgreSQL copies it.
+// Holds a bounded string computed by C++ until PostgreSQL copies it (plain
+// data: safe on a stack an ereport may unwind).
 struct ShortText {
   bool present;
   FixedText<400> text;
@@ -52,7 +49,7 @@ extern "C" Datum email_syntax_valid(PG_FUNCTION_ARGS) {
 
 extern "C" Datum email_normalize(PG_FUNCTION_ARGS) {
   Utf8Text input = text_as_utf8(PG_GETARG_TEXT_PP(0));
-  static ShortText normalized;
+  ShortText normalized{};
   raise_if_failed(run_guarded("email_normalize",
                               [&] {
                                 ParsedAddress address = parse_address({input.data, input.size});
@@ -67,7 +64,7 @@ extern "C" Datum email_normalize(PG_FUNCTION_ARGS) {
 extern "C" Datum email_suggest(PG_FUNCTION_ARGS) {
   Utf8Text input = text_as_utf8(PG_GETARG_TEXT_PP(0));
   ensure_user_config_current();
-  static ShortText suggestion;
+  ShortText suggestion{};
   raise_if_failed(
       run_guarded("email_suggest",
                   [&] {
@@ -85,17 +82,18 @@ extern "C" Datum email_check_offline(PG_FUNCTION_ARGS) {
   Datum email = PG_GETARG_DATUM(0);
   Utf8Text input = text_as_utf8(PG_GETARG_TEXT_PP(0));
   ensure_user_config_current();
+  auto* record = static_cast<VerificationRecord*>(palloc0(sizeof(VerificationRecord)));
   raise_if_failed(
       run_guarded("email_check_offline",
                   [&] {
                     Verification v = check_offline({input.data, input.size}, current_lists());
                     assess(v, current_weights());
-                    fill_record(v, "offline", result_record);
+                    fill_record(v, "offline", *record);
                   }),
       "email_check_offline");
   const TimestampTz finished = GetCurrentTimestamp();
   RowTiming timing{finished, static_cast<double>(finished - started) / 1000.0};
-  return verification_record_to_datum(fcinfo, email, result_record, timing);
+  return verification_record_to_datum(fcinfo, email, *record, timing);
 }
 
 }  // namespace mailsentry::pg
