@@ -7,8 +7,8 @@
 
 #include <new>
 
-#include "base/guard.hpp"
 #include "base/postgres_headers.hpp"
+#include "base/guard.hpp"
 
 extern "C" {
 #include "utils/memutils.h"
