@@ -124,11 +124,12 @@ int role_room(Oid role) {
 // the word makes its late answer miss the slot.
 void abandon_slot(int index) {
   RequestSlot& slot = shared_queue->slots[index];
-  // Exactly once per claim: the owner's exit hook may race a normal release.
-  if (pg_atomic_exchange_u32(&slot.owner_pid, 0) == static_cast<uint32>(MyProcPid)) {
-    if (slots_held > 0) --slots_held;
-    if (slot.owner_role != InvalidOid) release_role_share(slot.owner_role);
-  }
+  // Exactly once per claim, and only by its owner: the owner's exit hook may
+  // race a normal release, and a slot given back is soon another's.
+  uint32 owner = static_cast<uint32>(MyProcPid);
+  if (!pg_atomic_compare_exchange_u32(&slot.owner_pid, &owner, 0)) return;
+  if (slots_held > 0) --slots_held;
+  if (slot.owner_role != InvalidOid) release_role_share(slot.owner_role);
   for (;;) {
     const uint64 word = pg_atomic_read_u64(&slot.word);
     if (slot_state(word) == kSlotFree) return;
