@@ -2,7 +2,8 @@
 // never DATA. Sessions are pooled per MX host and reused; probes waiting for
 // the same host share transactions (many RCPTs per MAIL FROM); each domain's
 // catch-all status is probed once and remembered; a circuit breaker protects
-// slow or hostile MXes.
+// slow or hostile MXes. This is the public face; the work is done by the
+// ProberCore (prober_core.hpp) and the SmtpPool (smtp_pool.hpp).
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -16,6 +17,7 @@
 
 #include "net/address_policy.hpp"
 #include "net/dns_resolver.hpp"
+#include "net/mail_host_reach.hpp"
 #include "net/network_facts.hpp"
 #include "net/outbound_smtp_health.hpp"
 
@@ -63,20 +65,6 @@ struct ProbeRequest {
   bool needs_smtputf8 = false;
   ProbeSettings settings;
 };
-
-// How reaching a job's mail hosts ended, over every host and attempt tried:
-// the verdict may call a domain dead only on the definitive ones.
-enum class MailHostReach {
-  answered,    // some MX host gave an SMTP dialogue (any reply, a refusing greeting too)
-  no_address,  // every MX host name has no A/AAAA at all (NXDOMAIN or no data)
-  off_limits,  // every MX host had no address or only ones the AddressPolicy refuses (one at least)
-  refused,     // every host with an allowed address refused the TCP connection (ECONNREFUSED)
-               // or greeted with something that is not SMTP
-  no_answer,   // timeouts, DNS failures that may pass, breaker or back-off, or a mix
-  port25_blocked,  // outbound port 25 seems blocked here: not tried, or failed while blocked
-};
-
-const char* describe(MailHostReach reach);
 
 struct ProbeResult {
   SmtpOutcome outcome = SmtpOutcome::inconclusive;
