@@ -228,31 +228,10 @@ start_postfix() {
 
 # As bench_start_dns (test/bench/bench_servers.sh) writes it, but with a 5 s
 # TTL: the worker asks again during the run, also while dnsmasq is down.
-write_dns_config() {
-  cat >"$BENCH_STATE/dnsmasq.conf" <<EOF
-listen-address=$DNS_IP
-port=53
-bind-interfaces
-no-resolv
-no-hosts
-no-poll
-cache-size=0
-local-ttl=5
-local=/com/
-local=/net/
-local=/org/
-# What a resolver that sees the Internet answers for the worker's canary
-# domains (mailsentry.dns_canary_domains): MX records, never connected to.
-mx-host=gmail.com,gmail-smtp-in.l.google.com,5
-mx-host=outlook.com,outlook-com.olc.protection.outlook.com,5
-mx-host=yahoo.com,mta5.am0.yahoodns.net,1
-EOF
-  cat "$BENCH_STATE/zones.conf" >>"$BENCH_STATE/dnsmasq.conf"
-}
+write_dns_config() { bench_write_dns_config "$DNS_IP" "$BENCH_STATE/zones.conf" 5; }
 
 start_dns() {
-  bench_spawn dnsmasq /usr/sbin/dnsmasq --keep-in-foreground --conf-file="$BENCH_STATE/dnsmasq.conf" \
-    --pid-file= --log-facility=-
+  bench_spawn_dns
   DNS_PID=$!
 }
 
