@@ -2,7 +2,9 @@
 # src/pg, plus the lists and the gibberish model generated from data/.
 EXTENSION = mailsentry
 MODULE_big = mailsentry
-DATA = mailsentry--0.1.sql mailsentry--0.1--0.2.sql
+# The install and upgrade scripts (sql/); the control file stays at the top,
+# where PGXS looks for it.
+DATA = sql/mailsentry--0.1.sql sql/mailsentry--0.1--0.2.sql
 # IANA's RDAP bootstrap file, installed as $sharedir/extension/mailsentry_rdap_dns.json.
 DATA_built = build/mailsentry_rdap_dns.json
 PGFILEDESC = "mailsentry - email address verification"
