@@ -2,7 +2,9 @@
 # src/pg, plus the lists and the gibberish model generated from data/.
 EXTENSION = mailsentry
 MODULE_big = mailsentry
-DATA = mailsentry--0.1.sql mailsentry--0.1--0.2.sql
+# The install and upgrade scripts (sql/); the control file stays at the top,
+# where PGXS looks for it.
+DATA = sql/mailsentry--0.1.sql sql/mailsentry--0.1--0.2.sql
 # IANA's RDAP bootstrap file, installed as $sharedir/extension/mailsentry_rdap_dns.json.
 DATA_built = build/mailsentry_rdap_dns.json
 PGFILEDESC = "mailsentry - email address verification"
@@ -19,38 +21,52 @@ PG_CPPFLAGS = -Isrc/core -Isrc/pg -DASIO_STANDALONE -DASIO_NO_DEPRECATED -DASIO_
 PG_CXXFLAGS = -std=c++17 -fvisibility-inlines-hidden -Wno-register
 SHLIB_LINK = -lidn2 -lunistring -lpsl -lcares -lssl -lcrypto -lpthread -lstdc++
 
+# The SQL suites live in test/regress/ (sql/, expected/, specs/). Each make
+# target writes its temporary instance, results/, regression.diffs and
+# regression.out to its own folder under test/regress/out/ (beside the suites,
+# as in PostgreSQL's tree, and writable by the user who runs the suites even
+# when root built the tree), which make clean removes; REGRESS_PREP (a PGXS
+# hook of installcheck) creates the folders.
+REGRESS_DIR = test/regress
+REGRESS_OUT = $(REGRESS_DIR)/out
+REGRESS_PREP = regress-output-dirs
+
 # pg_regress on a temporary instance that preloads the library, so the tests
 # also cover what needs shared_preload_libraries.
 REGRESS = syntax normalize suggest offline_checks email_address_domain lists_and_weights \
           bad_input error_guard worker_database privileges
-REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/regress.conf
+REGRESS_OPTS = --inputdir=$(REGRESS_DIR) --outputdir=$(REGRESS_OUT)/installcheck \
+               --temp-instance=$(REGRESS_OUT)/installcheck/tmp_check \
+               --temp-config=$(REGRESS_DIR)/regress.conf
 # Isolation tests (two sessions); run by `make isolationcheck`, so that a
 # failure in one suite does not hide the other.
 ISOLATION_TESTS = override_sessions
-ISOLATION_OPTS = --temp-instance=./tmp_check_iso --temp-config=test/regress.conf \
-                 --dbname=contrib_regression
+ISOLATION_OPTS = --inputdir=$(REGRESS_DIR) --outputdir=$(REGRESS_OUT)/isolationcheck \
+                 --temp-instance=$(REGRESS_OUT)/isolationcheck/tmp_check \
+                 --temp-config=$(REGRESS_DIR)/regress.conf --dbname=contrib_regression
 
 # Without shared_preload_libraries: the network-free functions work in any
 # database and encoding; the network functions say what is missing.
 NOPRELOAD_TESTS = encodings no_preload upgrade
-NOPRELOAD_OPTS = --temp-instance=./tmp_check_nopreload --dbname=contrib_regression
+NOPRELOAD_OPTS = --inputdir=$(REGRESS_DIR) --outputdir=$(REGRESS_OUT)/nopreloadcheck \
+                 --temp-instance=$(REGRESS_OUT)/nopreloadcheck/tmp_check --dbname=contrib_regression
 
 # The network suite: verify_email() against the DNS, SMTP and RDAP servers
 # that test/integration/servers.sh starts on loopback addresses (as root).
 NET_TESTS = net_setup net_dns net_smtp net_catch_all net_timeouts net_other_checks net_json \
             net_privileges net_interrupts net_cache net_bulk net_jobs net_usage net_parallel net_domain_age net_dead_domains net_fail_points
-NET_OPTS = --temp-instance=./tmp_check_net --temp-config=test/integration/pg.conf \
-           --dbname=contrib_regression
+NET_OPTS = --inputdir=$(REGRESS_DIR) --outputdir=$(REGRESS_OUT)/netcheck \
+           --temp-instance=$(REGRESS_OUT)/netcheck/tmp_check \
+           --temp-config=test/integration/pg.conf --dbname=contrib_regression
 
-# `make <suite> PARALLEL=1` runs a suite under parallel plans (test/parallel.conf).
-PARALLEL_OPTS = $(if $(PARALLEL),--temp-config=test/parallel.conf)
+# `make <suite> PARALLEL=1` runs a suite under parallel plans (test/regress/parallel.conf).
+PARALLEL_OPTS = $(if $(PARALLEL),--temp-config=$(REGRESS_DIR)/parallel.conf)
 REGRESS_OPTS += $(PARALLEL_OPTS)
 ISOLATION_OPTS += $(PARALLEL_OPTS)
 NOPRELOAD_OPTS += $(PARALLEL_OPTS)
 NET_OPTS += $(PARALLEL_OPTS)
 
-EXTRA_CLEAN = $(GEN_DIR) tmp_check tmp_check_iso tmp_check_nopreload tmp_check_net output_iso results \
-              regression.diffs regression.out
+EXTRA_CLEAN = $(GEN_DIR) $(REGRESS_OUT)
 
 # Debian's PGXS also compiles every source to LLVM bitcode with clang for JIT
 # inlining, without the C++ flags above. Inlining C++ into JIT-compiled
@@ -88,13 +104,16 @@ $(GEN_DIR)/gibberish_model.cpp: $(GEN_DIR)/train_gibberish data/names.txt data/e
 $(CORE_SOURCES:.cpp=.o) $(GENERATED_SOURCES:.cpp=.o): $(wildcard src/core/*/*.hpp)
 $(PG_SOURCES:.cpp=.o): $(wildcard src/core/*/*.hpp) $(wildcard src/pg/*/*.hpp)
 
-.PHONY: isolationcheck nopreloadcheck netcheck
-isolationcheck:
+.PHONY: isolationcheck nopreloadcheck netcheck regress-output-dirs
+isolationcheck: regress-output-dirs
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION_TESTS)
-nopreloadcheck:
+nopreloadcheck: regress-output-dirs
 	$(pg_regress_installcheck) $(NOPRELOAD_OPTS) $(NOPRELOAD_TESTS)
-netcheck:
+netcheck: regress-output-dirs
 	$(pg_regress_installcheck) $(NET_OPTS) $(NET_TESTS)
+regress-output-dirs:
+	@mkdir -p $(REGRESS_OUT)/installcheck $(REGRESS_OUT)/isolationcheck \
+	          $(REGRESS_OUT)/nopreloadcheck $(REGRESS_OUT)/netcheck
 
 # Core library, unit tests and benchmarks (no PostgreSQL): see CMakeLists.txt.
 .PHONY: unit bench

@@ -56,7 +56,7 @@ chown -R postgres: "$work"
 run_suite() {
   (cd "$work" && runuser -u postgres -- make "$@") 2>&1 | tee -a "$logs/installcheck.log"
   local diffs
-  for diffs in "$work"/regression.diffs "$work"/output_iso/regression.diffs; do
+  for diffs in "$work"/test/regress/out/*/regression.diffs; do
     [ -f "$diffs" ] || continue
     echo "--- $* ($diffs)"
     head -n 200 "$diffs"
@@ -68,7 +68,7 @@ for suite in installcheck isolationcheck nopreloadcheck; do run_suite "$suite"; 
 # The network suite needs the DNS, SMTP and RDAP servers on loopback.
 if bash test/integration/servers.sh start >"$logs/servers.log" 2>&1; then
   run_suite netcheck
-  phase "the same suites under parallel plans (test/parallel.conf)"
+  phase "the same suites under parallel plans (test/regress/parallel.conf)"
   for suite in installcheck isolationcheck nopreloadcheck; do run_suite "$suite" PARALLEL=1; done
   # Fresh servers for each network pass: greylisting and catch-all memory.
   bash test/integration/servers.sh start >>"$logs/servers.log" 2>&1

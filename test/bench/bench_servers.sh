@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Sourced by the benchmarks cache_hit_bench.sh, bulk_bench.sh and job_bench.sh:
+# Sourced by the benchmarks cache_hit_bench.sh, bulk_bench.sh, job_bench.sh and
+# postfix_bulk_bench.sh, and by test/soak/soak.sh:
 # each starts its OWN dnsmasq and scripted SMTP servers on loopback addresses
 # reserved for the benchmarks, 127.0.0.150-127.0.0.170 (DNS on port 53, SMTP
 # on port 25), never those of test/integration/servers.sh (127.0.0.25-54).
@@ -7,6 +8,9 @@
 #   bench_servers_init NAME            state dir /tmp/mailsentry-bench-NAME.XXXXXX
 #   bench_start_dns IP ZONE_FILE       dnsmasq on IP:53; ZONE_FILE holds dnsmasq
 #                                      lines (mx-host=, host-record=, txt-record=)
+#   bench_write_dns_config IP ZONE_FILE TTL, bench_spawn_dns
+#                                      the same in two steps, with another TTL
+#                                      (the soak stops and starts its dnsmasq)
 #   bench_start_smtp NAME IP SCENARIO  test/servers/scripted_smtp.py on IP:25;
 #                                      transcript $BENCH_STATE/smtp-NAME.jsonl
 #   bench_wait_ready CHECK...          probe.py checks "<server name> <subcommand> <args>"
@@ -57,7 +61,14 @@ bench_spawn() {
 }
 
 bench_start_dns() {
-  local ip=$1 zones=$2
+  bench_write_dns_config "$1" "$2" 3600
+  bench_spawn_dns
+}
+
+# bench_write_dns_config IP ZONE_FILE TTL: $BENCH_STATE/dnsmasq.conf for a
+# dnsmasq on IP:53 whose answers have a TTL of TTL seconds.
+bench_write_dns_config() {
+  local ip=$1 zones=$2 ttl=$3
   bench_check_ip "$ip"
   # Authoritative for com, net and org, nothing forwarded, nothing from the
   # machine; unlisted names are NXDOMAIN. No query log: the job benchmark
@@ -70,7 +81,7 @@ no-resolv
 no-hosts
 no-poll
 cache-size=0
-local-ttl=3600
+local-ttl=$ttl
 local=/com/
 local=/net/
 local=/org/
@@ -81,6 +92,10 @@ mx-host=outlook.com,outlook-com.olc.protection.outlook.com,5
 mx-host=yahoo.com,mta5.am0.yahoodns.net,1
 EOF
   cat "$zones" >>"$BENCH_STATE/dnsmasq.conf"
+}
+
+# Starts dnsmasq with $BENCH_STATE/dnsmasq.conf; its pid is $! afterwards.
+bench_spawn_dns() {
   bench_spawn dnsmasq /usr/sbin/dnsmasq --keep-in-foreground --conf-file="$BENCH_STATE/dnsmasq.conf" \
     --pid-file= --log-facility=-
 }

@@ -54,7 +54,8 @@
 # or the installed mailsentry.so was replaced during the runs.
 #
 # Environment: N, PARALLEL, RDAP_MODE (refused|blackhole), IN_FLOW_DELAY (the
-# Postfix in_flow_delay, default 0: see start_postfix), RUN_TIMEOUT (seconds a
+# Postfix in_flow_delay, default 0: see postfix_write_main in
+# test/integration/postfix_lib.sh), RUN_TIMEOUT (seconds a
 # run may take before it is cancelled, default 600), SERVERS_ONLY=1 (start and
 # check the servers, run the minimal client on a few addresses, no PostgreSQL),
 # KEEP_STATE=1 (keep the state directory with the Postfix log).
@@ -64,6 +65,7 @@ ROOT=$(cd "$BENCH_HERE/../.." && pwd)
 source "$ROOT/scripts/as_root.sh"
 source "$ROOT/scripts/temp_cluster.sh"
 source "$ROOT/test/bench/bench_servers.sh"
+source "$ROOT/test/integration/postfix_lib.sh"
 # Nothing runs as postgres with the source tree (or /root) as its directory.
 cd /tmp
 
@@ -90,142 +92,33 @@ if ! [[ $RUN_TIMEOUT =~ ^[1-9][0-9]*$ ]]; then bench_fail "RUN_TIMEOUT must be a
 for ip in "$POSTFIX_IP" "$DNS_IP" "$RDAP_IP"; do bench_check_ip "$ip"; done
 
 bench_servers_init postfix-bulk
-POSTFIX_CONF=$BENCH_STATE/postfix/etc
+POSTFIX_CONF=$(postfix_conf "$BENCH_STATE")
 POSTFIX_STARTED=""
 status=0
 
 # ---- Postfix ----------------------------------------------------------------
 
-postfix_master_pid() {
-  local file=$BENCH_STATE/postfix/spool/pid/master.pid
-  [[ -f $file ]] && tr -d ' \n' <"$file"
-}
-
-# Only a master whose environment names this instance's config directory.
-# shellcheck disable=SC2317  # run by the EXIT trap
-postfix_pid_is_ours() {
-  [[ $1 =~ ^[0-9]+$ ]] && bench_pid_alive "$1" &&
-    tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF "MAIL_CONFIG=$POSTFIX_CONF"
-}
-
+# The instance: test/integration/postfix_lib.sh (its files in $BENCH_STATE).
 # shellcheck disable=SC2317  # run by the EXIT trap
 stop_postfix() {
   [[ -n $POSTFIX_STARTED ]] || return 0
-  local pid i
-  pid=$(postfix_master_pid || true)
-  postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1 || true
-  # "postfix stop" does not wait; the master takes its children with it.
-  if postfix_pid_is_ours "$pid"; then
-    for ((i = 0; i < 50; i++)); do
-      bench_pid_alive "$pid" || break
-      sleep 0.1
-    done
-    if postfix_pid_is_ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  fi
+  postfix_stop "$BENCH_STATE" 50
   POSTFIX_STARTED=""
 }
 
-# The suite's Postfix (test/integration/postfix/main.cf.in) on another address,
-# with the generated domains and mailboxes, and Postfix's defaults elsewhere.
+# The suite's Postfix (test/integration/postfix/) on another address, with the
+# generated domains and mailboxes, and Postfix's defaults elsewhere; written
+# by postfix_write_main, which says why in_flow_delay is not the default.
 start_postfix() {
   "${BENCH_PROBE[@]}" refused "$POSTFIX_IP" >/dev/null ||
     bench_fail "something already listens on $POSTFIX_IP:25 (another benchmark running?)"
-  mkdir -p "$POSTFIX_CONF" "$BENCH_STATE/postfix/spool" "$BENCH_STATE/postfix/data"
-  chown postfix: "$BENCH_STATE/postfix/data"  # the data dir belongs to mail_owner
-  chmod 700 "$BENCH_STATE/postfix/data"
-  cat >"$POSTFIX_CONF/main.cf" <<EOF
-# Written by test/bench/postfix_bulk_bench.sh; from test/integration/postfix/main.cf.in.
-compatibility_level = 3.6
-config_directory = $POSTFIX_CONF
-queue_directory = $BENCH_STATE/postfix/spool
-data_directory = $BENCH_STATE/postfix/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $BENCH_STATE/postfix.log
-maillog_file_prefixes = $BENCH_STATE
-syslog_name = postfix-mailsentry-bench
-
-# master.cf binds $POSTFIX_IP:25 explicitly (loopback only).
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-myhostname = $MX_HOST
-mydomain = bench-postfix.net
-myorigin = \$myhostname
-mydestination =
-relay_domains =
-# Only the server itself: the probing clients (127.0.0.1) are outside clients,
-# as a verifier is for a real mail server, so anvil's per-client limits
-# (smtpd_client_event_limit_exceptions defaults to \$mynetworks) apply to them.
-mynetworks = $POSTFIX_IP/32
-
-# Forced by the test environment: no DNS from this instance (no reverse lookup
-# of clients through the machine's resolver, no MX lookups).
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
-lmtp_dns_support_level = disabled
-smtp_host_lookup = native
-# Nothing leaves this instance and nothing is kept (probes never send DATA).
-default_transport = error:the benchmark delivers no mail
-relay_transport = error:the benchmark delivers no mail
-local_transport = error:the benchmark delivers no mail
-virtual_transport = discard:the benchmark keeps no mail
-notify_classes =
-biff = no
-alias_maps =
-alias_database =
-# No certificate: STARTTLS is not offered (neither client would use it here).
-smtpd_tls_security_level = none
-smtp_tls_security_level = none
-
-# The mailboxes: unknown recipients of these domains get
-# "550 5.1.1 <...>: Recipient address rejected: User unknown in virtual
-# mailbox table" at RCPT time (smtpd_reject_unlisted_recipient = yes and
-# unknown_virtual_mailbox_reject_code = 550 are the defaults).
-virtual_mailbox_domains = $POSTFIX_CONF/vdomains
-virtual_mailbox_maps = hash:$POSTFIX_CONF/vmailbox
-
-# NOT a default (default 1s): Postfix pauses in_flow_delay before a new
-# transaction when no flow-control token is left. qmgr refills the tokens only
-# when it wakes up to deliver mail; probes never queue a message, so after the
-# first 100 transactions (default_process_limit tokens) every MAIL FROM would
-# wait a second: the runs would measure this idle instance's flow control, not
-# the probing (the minimal client alone would need ~10 minutes). A real
-# server that delivers mail keeps refilling them. IN_FLOW_DELAY=1s shows it.
-in_flow_delay = $IN_FLOW_DELAY
-EOF
-  # The suite's services (test/integration/postfix/master.cf), smtpd on our address.
-  cat >"$POSTFIX_CONF/master.cf" <<EOF
-# service type  private unpriv  chroot  wakeup  maxproc command + args
-$POSTFIX_IP:smtp inet n  -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-  cp "$BENCH_STATE/vdomains" "$BENCH_STATE/vmailbox" "$POSTFIX_CONF/"
-  postmap -c "$POSTFIX_CONF" "hash:$POSTFIX_CONF/vmailbox"
-  local output
-  output=$(postfix -c "$POSTFIX_CONF" check 2>&1) || bench_fail "postfix check failed:
-$output"
-  [[ -z $output ]] || echo "postfix check: $output"
+  postfix_dirs "$BENCH_STATE"
+  postfix_write_main "$BENCH_STATE" "$POSTFIX_IP" "$MX_HOST" postfix-mailsentry-bench benchmark "$IN_FLOW_DELAY"
+  postfix_write_master "$BENCH_STATE" "$POSTFIX_IP"
+  postfix_maps "$BENCH_STATE" "$BENCH_STATE/vdomains" "$BENCH_STATE/vmailbox"
+  postfix_check "$BENCH_STATE" || bench_fail "postfix check failed (see above)"
   POSTFIX_STARTED=1
-  output=$(postfix -c "$POSTFIX_CONF" start 2>&1) || bench_fail "postfix did not start:
-$output
-$(tail -n 20 "$BENCH_STATE/postfix.log" 2>/dev/null)"
+  postfix_start "$BENCH_STATE" || bench_fail "postfix did not start (see above)"
 }
 
 # Lines in Postfix's log so far (the log is created by postlogd).
@@ -355,7 +248,7 @@ bench_wait_ready \
   "dnsmasq dns unknown-store.net MX --server $DNS_IP --rcode NXDOMAIN" \
   "postfix rcpt $POSTFIX_IP $SAMPLE_OK=250/2.1.5 $SAMPLE_NO=550/5.1.1 --helo localhost --mail-from '' --timeout 5" \
   "$rdap_check"
-postfix_master_pid >/dev/null || bench_fail "Postfix answers but wrote no master.pid"
+postfix_master_pid "$BENCH_STATE" >/dev/null || bench_fail "Postfix answers but wrote no master.pid"
 
 postfix_settings() {
   postconf -c "$POSTFIX_CONF" -xh "$@" | paste -sd' ' | sed 's/  */ /g'

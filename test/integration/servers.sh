@@ -27,6 +27,8 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 DNSMASQ=/usr/sbin/dnsmasq
 PROBE=("$PYTHON" "$HERE/probe.py")
 export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the source tree
+# shellcheck source=test/integration/postfix_lib.sh
+source "$HERE/postfix_lib.sh"
 MARKER=.mailsentry-it  # only a directory holding this file is ever wiped
 START_TIMEOUT=15       # seconds each server gets to answer
 
@@ -150,7 +152,7 @@ wait_until_ready() {
   readiness_checks | "${PROBE[@]}" ready --state "$STATE" --timeout "$START_TIMEOUT" ||
     fail "not every server started (see above); all of them are stopped again"
   : >"$STATE/rdap.jsonl"  # the readiness request is not the tests' traffic
-  postfix_master_pid >"$STATE/pids/postfix.pid"
+  postfix_master_pid "$STATE" >"$STATE/pids/postfix.pid"
   # Readable by PostgreSQL: dnsmasq and postlogd create their logs 0640/0600.
   chmod 644 "$STATE/dnsmasq.log" "$STATE/postfix.log"
 }
@@ -229,40 +231,20 @@ start_scripted() {
 
 # ---- Postfix on 127.0.0.25:25 -----------------------------------------------
 
-POSTFIX_CONF=$STATE/postfix/etc
-
+# The instance's files and commands: postfix_lib.sh; main.cf from
+# postfix/main.cf.in, the services and the mailboxes of postfix/.
 start_postfix() {
-  mkdir -p "$POSTFIX_CONF" "$STATE/postfix/spool" "$STATE/postfix/data"
-  # Postfix wants the queue dir owned by root, the data dir by mail_owner.
-  chown postfix: "$STATE/postfix/data"
-  chmod 700 "$STATE/postfix/data"
-  sed -e "s|@STATE@|$STATE|g" -e "s|@CONF@|$POSTFIX_CONF|g" \
-    "$HERE/postfix/main.cf.in" >"$POSTFIX_CONF/main.cf"
-  cp "$HERE/postfix/master.cf" "$HERE/postfix/vmailbox" "$POSTFIX_CONF/"
-  postmap -c "$POSTFIX_CONF" "hash:$POSTFIX_CONF/vmailbox"
-  # "check" also creates the queue's subdirectories with the owners Postfix wants.
-  local output
-  output=$(postfix -c "$POSTFIX_CONF" check 2>&1) || fail "postfix check failed:
-$output"
-  [[ -z $output ]] || say "postfix check: $output"
-  output=$(postfix -c "$POSTFIX_CONF" start 2>&1) || fail "postfix did not start:
-$output
-$(tail -n 20 "$STATE/postfix.log" 2>/dev/null)"
-}
-
-postfix_master_pid() {
-  local file=$STATE/postfix/spool/pid/master.pid
-  [[ -f $file ]] && tr -d ' \n' <"$file"
+  postfix_dirs "$STATE"
+  sed -e "s|@STATE@|$STATE|g" -e "s|@CONF@|$(postfix_conf "$STATE")|g" \
+    "$HERE/postfix/main.cf.in" >"$(postfix_conf "$STATE")/main.cf"
+  postfix_write_master "$STATE" "$POSTFIX_IP"
+  postfix_maps "$STATE" "$HERE/postfix/vmailbox"
+  postfix_check "$STATE" || fail "postfix check failed (see above)"
+  postfix_start "$STATE" || fail "postfix did not start (see above)"
 }
 
 stop_postfix() {
-  local pid
-  pid=$(postfix_master_pid || true)
-  if [[ -f $POSTFIX_CONF/main.cf ]] && pid_alive "$pid"; then
-    postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1 || true
-  fi
-  # "postfix stop" does not wait; the master takes its children with it.
-  if [[ -n $pid ]]; then stop_pid "$pid"; fi
+  postfix_stop "$STATE"
   rm -f "$STATE/pids/postfix.pid"
 }
 

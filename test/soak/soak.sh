@@ -9,10 +9,10 @@
 # Its own servers on loopback only (never those of test/integration/servers.sh,
 # nor the addresses of the benchmarks that may run meanwhile):
 #   127.0.0.162:25  Postfix (its own instance, the suite's configuration from
-#                   test/integration/postfix/ as test/bench/postfix_bulk_bench.sh
-#                   writes it): virtual mailbox domains soak-store-01..20.net,
-#                   MAILBOXES existing mailboxes each; other recipients get
-#                   550 5.1.1 at RCPT time
+#                   test/integration/postfix/ as test/integration/postfix_lib.sh
+#                   writes it for test/bench/postfix_bulk_bench.sh too): virtual
+#                   mailbox domains soak-store-01..20.net, MAILBOXES existing
+#                   mailboxes each; other recipients get 550 5.1.1 at RCPT time
 #   127.0.0.164:53  dnsmasq: the 20 domains, all with the MX host
 #                   mx.soak-mta.net (127.0.0.162); every other name under .net
 #                   is NXDOMAIN (soak-gone-*.net, gone-<random>.net); answers
@@ -59,6 +59,7 @@ ROOT=$(cd "$SOAK_HERE/../.." && pwd)
 source "$ROOT/scripts/as_root.sh"
 source "$ROOT/scripts/temp_cluster.sh"
 source "$ROOT/test/bench/bench_servers.sh"
+source "$ROOT/test/integration/postfix_lib.sh"
 # Nothing runs as postgres with the source tree (or /root) as its directory.
 cd /tmp || exit 1
 
@@ -95,164 +96,38 @@ done
   soak_fail "$BENCH_PYTHON has no psycopg2 (Debian package python3-psycopg2: scripts/install_deps.sh)"
 
 bench_servers_init soak
-POSTFIX_CONF=$BENCH_STATE/postfix/etc
 POSTFIX_STARTED=""
 DNS_PID=""
 
-# ---- Postfix (as test/bench/postfix_bulk_bench.sh starts it) ------------------
-
-postfix_master_pid() {
-  local file=$BENCH_STATE/postfix/spool/pid/master.pid
-  [[ -f $file ]] && tr -d ' \n' <"$file"
-}
-
-# Only a master whose environment names this instance's config directory.
-postfix_pid_is_ours() {
-  [[ $1 =~ ^[0-9]+$ ]] && bench_pid_alive "$1" &&
-    tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF "MAIL_CONFIG=$POSTFIX_CONF"
-}
+# ---- Postfix (test/integration/postfix_lib.sh, as the Postfix benchmark) -------
 
 stop_postfix() {
   [[ -n $POSTFIX_STARTED ]] || return 0
-  local pid i
-  pid=$(postfix_master_pid || true)
-  postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1 || true
-  # "postfix stop" does not wait; the master takes its children with it.
-  if postfix_pid_is_ours "$pid"; then
-    for ((i = 0; i < 100; i++)); do
-      bench_pid_alive "$pid" || break
-      sleep 0.1
-    done
-    if postfix_pid_is_ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  fi
+  postfix_stop "$BENCH_STATE" 100
   POSTFIX_STARTED=""
 }
 
 write_postfix_config() {
-  mkdir -p "$POSTFIX_CONF" "$BENCH_STATE/postfix/spool" "$BENCH_STATE/postfix/data"
-  chown postfix: "$BENCH_STATE/postfix/data"  # the data dir belongs to mail_owner
-  chmod 700 "$BENCH_STATE/postfix/data"
-  cat >"$POSTFIX_CONF/main.cf" <<EOF
-# Written by test/soak/soak.sh; from test/integration/postfix/main.cf.in.
-compatibility_level = 3.6
-config_directory = $POSTFIX_CONF
-queue_directory = $BENCH_STATE/postfix/spool
-data_directory = $BENCH_STATE/postfix/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $BENCH_STATE/postfix.log
-maillog_file_prefixes = $BENCH_STATE
-syslog_name = postfix-mailsentry-soak
-
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-myhostname = $MX_HOST
-mydomain = soak-mta.net
-myorigin = \$myhostname
-mydestination =
-relay_domains =
-# Only the server itself: the worker (127.0.0.1) is an outside client.
-mynetworks = $POSTFIX_IP/32
-
-# No DNS from this instance (no reverse lookups, no MX lookups).
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
-lmtp_dns_support_level = disabled
-smtp_host_lookup = native
-# Nothing leaves this instance and nothing is kept (probes never send DATA).
-default_transport = error:the soak delivers no mail
-relay_transport = error:the soak delivers no mail
-local_transport = error:the soak delivers no mail
-virtual_transport = discard:the soak keeps no mail
-notify_classes =
-biff = no
-alias_maps =
-alias_database =
-smtpd_tls_security_level = none
-smtp_tls_security_level = none
-
-virtual_mailbox_domains = $POSTFIX_CONF/vdomains
-virtual_mailbox_maps = hash:$POSTFIX_CONF/vmailbox
-
-# NOT a default (1s): an idle instance refills its flow-control tokens only
-# when qmgr delivers mail, and probes never queue one: after 100 transactions
-# every MAIL FROM would wait a second (see test/bench/postfix_bulk_bench.sh).
-in_flow_delay = 0
-EOF
-  cat >"$POSTFIX_CONF/master.cf" <<EOF
-# service type  private unpriv  chroot  wakeup  maxproc command + args
-$POSTFIX_IP:smtp inet n  -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-  # The log belongs to mail_owner: postsuper, run by "postfix start" with
-  # postfix's rights, logs straight to it while postlogd is down, and after
-  # a stop that cut a session short it has a warning to log (a leftover
-  # incoming/ file); a log it cannot open fails the start ("Postfix
-  # integrity check failed!").
-  install -o postfix -g postfix -m 644 /dev/null "$BENCH_STATE/postfix.log"
-  cp "$BENCH_STATE/vdomains" "$BENCH_STATE/vmailbox" "$POSTFIX_CONF/"
-  postmap -c "$POSTFIX_CONF" "hash:$POSTFIX_CONF/vmailbox"
-  local output
-  output=$(postfix -c "$POSTFIX_CONF" check 2>&1) || bench_fail "postfix check failed: $output"
-  [[ -z $output ]] || echo "postfix check: $output"
+  postfix_dirs "$BENCH_STATE"
+  postfix_write_main "$BENCH_STATE" "$POSTFIX_IP" "$MX_HOST" postfix-mailsentry-soak soak 0
+  postfix_write_master "$BENCH_STATE" "$POSTFIX_IP"
+  postfix_maps "$BENCH_STATE" "$BENCH_STATE/vdomains" "$BENCH_STATE/vmailbox"
+  postfix_check "$BENCH_STATE" || bench_fail "postfix check failed (see above)"
 }
 
 start_postfix() {
-  local output
   POSTFIX_STARTED=1
-  output=$(postfix -c "$POSTFIX_CONF" start 2>&1) || {
-    echo "$output"
-    tail -n 20 "$BENCH_STATE/postfix.log" 2>/dev/null
-    return 1
-  }
+  postfix_start "$BENCH_STATE"
 }
 
 # ---- dnsmasq, restartable -------------------------------------------------------
 
 # As bench_start_dns (test/bench/bench_servers.sh) writes it, but with a 5 s
 # TTL: the worker asks again during the run, also while dnsmasq is down.
-write_dns_config() {
-  cat >"$BENCH_STATE/dnsmasq.conf" <<EOF
-listen-address=$DNS_IP
-port=53
-bind-interfaces
-no-resolv
-no-hosts
-no-poll
-cache-size=0
-local-ttl=5
-local=/com/
-local=/net/
-local=/org/
-# What a resolver that sees the Internet answers for the worker's canary
-# domains (mailsentry.dns_canary_domains): MX records, never connected to.
-mx-host=gmail.com,gmail-smtp-in.l.google.com,5
-mx-host=outlook.com,outlook-com.olc.protection.outlook.com,5
-mx-host=yahoo.com,mta5.am0.yahoodns.net,1
-EOF
-  cat "$BENCH_STATE/zones.conf" >>"$BENCH_STATE/dnsmasq.conf"
-}
+write_dns_config() { bench_write_dns_config "$DNS_IP" "$BENCH_STATE/zones.conf" 5; }
 
 start_dns() {
-  bench_spawn dnsmasq /usr/sbin/dnsmasq --keep-in-foreground --conf-file="$BENCH_STATE/dnsmasq.conf" \
-    --pid-file= --log-facility=-
+  bench_spawn_dns
   DNS_PID=$!
 }
 
@@ -345,7 +220,7 @@ bench_wait_ready \
   "dnsmasq dns soak-gone-01.net MX --server $DNS_IP --rcode NXDOMAIN" \
   "postfix rcpt $POSTFIX_IP anna.10@soak-store-01.net=250/2.1.5 nobody.x1@soak-store-01.net=550/5.1.1 --helo localhost --mail-from '' --timeout 5 --max-ms 10000" \
   "rdap http http://$RDAP_IP/domain/soak-store-01.net --contains 2001-05-01"
-postfix_master_pid >/dev/null || bench_fail "Postfix answers but wrote no master.pid"
+postfix_master_pid "$BENCH_STATE" >/dev/null || bench_fail "Postfix answers but wrote no master.pid"
 
 # ---- The cluster ------------------------------------------------------------------
 
@@ -412,12 +287,12 @@ at() {
 
 restart_mta() {
   local old
-  old=$(postfix_master_pid || true)
+  old=$(postfix_master_pid "$BENCH_STATE" || true)
   stop_postfix
   sleep 1
   if start_postfix && "${BENCH_PROBE[@]}" rcpt "$POSTFIX_IP" anna.10@soak-store-01.net=250/2.1.5 \
        --helo localhost --mail-from '' --timeout 10 --max-ms 10000 >/dev/null 2>&1; then
-    echo "the MTA restarted (master $old -> $(postfix_master_pid))"
+    echo "the MTA restarted (master $old -> $(postfix_master_pid "$BENCH_STATE"))"
   else
     echo "the MTA did not come back"
     problems+=("the MTA did not come back after a restart")
