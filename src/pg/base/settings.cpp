@@ -15,8 +15,8 @@ extern "C" {
 #include <string_view>
 
 #include "base/guard.hpp"
-#include "base/text_list.hpp"
 #include "checks/address_literal.hpp"
+#include "checks/comma_list.hpp"
 #include "checks/syntax.hpp"
 #include "net/dns_resolver.hpp"
 #include "net/smtp_prober.hpp"

@@ -22,10 +22,10 @@ extern "C" {
 #include "queue/request_queue.hpp"
 #include "tables/cache_table.hpp"
 #include "tables/user_config.hpp"
+#include "verdict/engine_config.hpp"
 #include "verdict/record_json.hpp"
 #include "verdict/verification_record_fill.hpp"
 #include "verdict/verification_steps.hpp"
-#include "worker/engine_config.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(verify_email);

@@ -21,7 +21,7 @@ extern "C" {
 #include "tables/cache_writer.hpp"
 #include "tables/spi_fields.hpp"
 #include "tables/user_config.hpp"
-#include "worker/engine_config.hpp"
+#include "verdict/engine_config.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
 

@@ -19,8 +19,8 @@ extern "C" {
 #include "base/text_encoding.hpp"
 #include "tables/cache_table.hpp"
 #include "tables/user_config.hpp"
+#include "verdict/engine_config.hpp"
 #include "verdict/verification_steps.hpp"
-#include "worker/engine_config.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
 

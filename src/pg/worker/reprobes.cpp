@@ -11,8 +11,8 @@ extern "C" {
 #include "base/settings.hpp"
 #include "tables/spi_fields.hpp"
 #include "tables/user_config.hpp"
+#include "verdict/engine_config.hpp"
 #include "verdict/verification_steps.hpp"
-#include "worker/engine_config.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
 
