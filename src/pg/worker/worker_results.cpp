@@ -16,6 +16,7 @@ extern "C" {
 #include "base/settings.hpp"
 #include "queue/request_queue.hpp"
 #include "tables/cache_writer.hpp"
+#include "tables/domains_table.hpp"
 #include "verdict/verification_steps.hpp"
 #include "worker/job_runner.hpp"
 #include "worker/late_domain_ages.hpp"
