@@ -38,8 +38,7 @@ TEST(DomainFactsRow, ValidPartsAreHandedBack) {
   ASSERT_TRUE(facts.mx.has_value());
   EXPECT_EQ(facts.mx->mx_found, true);
   EXPECT_FALSE(facts.mx->implicit_mx);
-  EXPECT_EQ(facts.mx->mx_records,
-            (std::vector<std::string>{"mx1.example.com", "mx2.example.com"}));
+  EXPECT_EQ(facts.mx->mx_records, (std::vector<std::string>{"mx1.example.com", "mx2.example.com"}));
   EXPECT_EQ(facts.mx->valid_for, milliseconds(5000));
   EXPECT_EQ(facts.catch_all, false);
   EXPECT_EQ(facts.catch_all_valid_for, milliseconds(6000));

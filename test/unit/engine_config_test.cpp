@@ -105,9 +105,9 @@ TEST(EngineConfig, ProviderPatternsComeFromTheEffectiveLists) {
   const NetworkEngineConfig config = make_engine_config(plain_settings(), lists, "/share");
   EXPECT_EQ(config.network.anti_probe_patterns,
             (std::vector<std::string>{"*.protection.example.com"}));
-  EXPECT_EQ(config.network.mx_provider_patterns,
-            (std::vector<std::pair<std::string, std::string>>{
-                {"*.mail.example.net", "Example Mail"}}));
+  EXPECT_EQ(
+      config.network.mx_provider_patterns,
+      (std::vector<std::pair<std::string, std::string>>{{"*.mail.example.net", "Example Mail"}}));
 }
 
 TEST(ProbeSettings, TimeoutsAreParsedFromTheSetting) {

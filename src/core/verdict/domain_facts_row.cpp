@@ -20,7 +20,8 @@ KnownDomainFacts known_facts_of(const DomainFactsRow& row) {
     KnownDomainFacts::Mx mx;
     mx.mx_found = optional_bool(row.mx_found);
     mx.implicit_mx = row.implicit_mx;
-    for (std::uint32_t k = 0; k < row.mx_count; ++k) mx.mx_records.emplace_back(row.mx_records[k].view());
+    for (std::uint32_t k = 0; k < row.mx_count; ++k)
+      mx.mx_records.emplace_back(row.mx_records[k].view());
     mx.valid_for = std::chrono::milliseconds(row.mx_valid_ms);
     facts.mx = std::move(mx);
   }

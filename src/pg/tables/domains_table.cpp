@@ -89,8 +89,9 @@ void write_domain_facts(const CacheWrite& w) {
   p.set(2, BoolGetDatum(f.implicit_mx));
   p.set(3, fixed_text_array(f.mx_records, f.mx_record_count));
   p.set(4, TimestampTzGetDatum(w.checked_at));
-  p.set(5, TimestampTzGetDatum(w.checked_at + static_cast<std::int64_t>(settings.dns_default_ttl_s) *
-                                                  USECS_PER_SEC));
+  p.set(5,
+        TimestampTzGetDatum(w.checked_at +
+                            static_cast<std::int64_t>(settings.dns_default_ttl_s) * USECS_PER_SEC));
   p.boolean(6, f.catch_all);
   p.set(7, TimestampTzGetDatum(w.checked_at + kCatchAllValidSeconds * USECS_PER_SEC));
   p.text(8, w.registrable_domain);

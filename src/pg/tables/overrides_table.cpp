@@ -59,8 +59,7 @@ void apply_weight_overrides(Weights& weights) {
     const char* name = database_text_field(row, desc, 1);
     const NullableInt points = nullable_int4_field(row, desc, 2);
     if (!points.present) return;
-    raise_guarded(
-        run_guarded("weight override", [&] { weights.set(name, points.value); }));
+    raise_guarded(run_guarded("weight override", [&] { weights.set(name, points.value); }));
   });
 }
 

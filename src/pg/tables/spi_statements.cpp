@@ -12,8 +12,8 @@ int kept_count = 0;
 SPIPlanPtr plan_of(KeptStatement& statement) {
   if (statement.plan != nullptr) return statement.plan;
   if (kept_count == kMaxKept)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                    errmsg("mailsentry: too many kept statements")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INTERNAL_ERROR), errmsg("mailsentry: too many kept statements")));
   SPIPlanPtr fresh = SPI_prepare(statement.sql, statement.nargs, const_cast<Oid*>(statement.types));
   if (fresh == nullptr)
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("mailsentry: SPI_prepare failed: %s",
@@ -30,9 +30,9 @@ SPIPlanPtr plan_of(KeptStatement& statement) {
 void execute_kept(KeptStatement& statement, Datum* values, const char* nulls) {
   const int rc = SPI_execute_plan(plan_of(statement), values, nulls, false, 0);
   if (rc != SPI_OK_INSERT && rc != SPI_OK_UPDATE)
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("mailsentry: %s failed: %s",
-                                                            statement.what,
-                                                            SPI_result_code_string(rc))));
+    ereport(ERROR,
+            (errcode(ERRCODE_INTERNAL_ERROR),
+             errmsg("mailsentry: %s failed: %s", statement.what, SPI_result_code_string(rc))));
 }
 
 void forget_kept_statements() {
