@@ -8,18 +8,13 @@ extern "C" {
 }
 
 #include <algorithm>
-#include <asio/ip/address.hpp>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
+#include <cstdio>
+#include <string>
 #include <string_view>
 
 #include "base/guard.hpp"
-#include "base/text_list.hpp"
-#include "checks/address_literal.hpp"
-#include "checks/syntax.hpp"
-#include "net/dns_resolver.hpp"
 #include "net/smtp_prober.hpp"
+#include "verdict/settings_checks.hpp"
 
 namespace mailsentry::pg {
 
@@ -32,9 +27,6 @@ const struct config_enum_entry kStartTlsOptions[] = {
     {"opportunistic", static_cast<int>(StartTlsMode::opportunistic), false},
     {"required", static_cast<int>(StartTlsMode::required), false},
     {nullptr, 0, false}};
-
-// Validation hooks: C++ parsing runs guarded, the verdict is reported to the
-// GUC machinery after the guard.
 
 // Every string setting: a CR or LF would end an SMTP command or a log line
 // early, and no setting needs any control character.
@@ -54,151 +46,44 @@ bool printable(const char* value) {
 
 bool check_printable(char** newval, void**, GucSource) { return printable(*newval); }
 
-// RFC 5321 4.1.1.1: EHLO takes a domain or an address literal.
-constexpr std::size_t kMaxHeloNameOctets = 255;
-
-void helo_name_problem(std::string_view name, char* bad, std::size_t size) {
-  if (name.empty()) {
-    snprintf(bad, size, "The name is empty.");
-    return;
-  }
-  if (name.size() > kMaxHeloNameOctets) {
-    snprintf(bad, size, "The name is %zu bytes long; at most %zu are allowed.", name.size(),
-             kMaxHeloNameOctets);
-    return;
-  }
-  if (name.front() == '[') {
-    std::string canonical;
-    const LiteralCheck literal =
-        name.back() == ']' ? check_address_literal(name.substr(1, name.size() - 2), canonical)
-                           : LiteralCheck{false, "no closing bracket"};
-    if (!literal.ok)
-      snprintf(bad, size, "Not an address literal: %.*s.", static_cast<int>(literal.error.size()),
-               literal.error.data());
-    return;
-  }
-  std::size_t label_start = 0;
-  for (std::size_t i = 0; i <= name.size(); ++i) {
-    if (i < name.size() && name[i] != '.') {
-      const unsigned char c = static_cast<unsigned char>(name[i]);
-      const bool ldh =
-          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-      if (!ldh) {
-        snprintf(bad, size,
-                 "A host name has only letters, digits, hyphens and dots "
-                 "(byte %zu is not one).",
-                 i + 1);
-        return;
-      }
-      continue;
-    }
-    const std::string_view label = name.substr(label_start, i - label_start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      snprintf(bad, size,
-               "Each label of a host name has 1 to 63 characters and neither starts "
-               "nor ends with a hyphen.");
-      return;
-    }
-    label_start = i + 1;
-  }
+// The verdict of a core check, computed guarded and reported to the GUC
+// machinery after the guard (`hint` may be null).
+bool accepted(const char* setting, const char* value, std::string (*problem)(std::string_view),
+              const char* hint) {
+  if (!printable(value)) return false;
+  char bad[320] = "";
+  const GuardResult result = run_guarded(
+      setting, [&] { snprintf(bad, sizeof bad, "%s", problem(value ? value : "").c_str()); });
+  if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
+  if (bad[0] == '\0') return true;
+  GUC_check_errdetail("%s", bad);
+  if (hint != nullptr) GUC_check_errhint("%s", hint);
+  return false;
 }
 
 bool check_helo_name(char** newval, void**, GucSource) {
-  if (!printable(*newval)) return false;
-  char bad[320] = "";
-  const GuardResult result = run_guarded(
-      "mailsentry.helo_name", [&] { helo_name_problem(*newval ? *newval : "", bad, sizeof bad); });
-  if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
-  if (bad[0] == '\0') return true;
-  GUC_check_errdetail("%s", bad);
-  GUC_check_errhint(
-      "Use this server's public host name, e.g. 'mx1.example.com', or an address "
-      "literal, e.g. '[192.0.2.1]'.");
-  return false;
+  return accepted("mailsentry.helo_name", *newval, helo_name_problem,
+                  "Use this server's public host name, e.g. 'mx1.example.com', or an address "
+                  "literal, e.g. '[192.0.2.1]'.");
 }
 
 bool check_mail_from(char** newval, void**, GucSource) {
-  if (!printable(*newval)) return false;
-  const char* value = *newval ? *newval : "";
-  if (value[0] == '\0') return true;  // the null reverse-path <>
-  char bad[320] = "";
-  if (strpbrk(value, " <>") != nullptr) {
-    snprintf(bad, sizeof bad, "The address has a space or an angle bracket.");
-  } else {
-    const GuardResult result = run_guarded("mailsentry.mail_from", [&] {
-      const ParsedAddress parsed = parse_address(value);
-      if (!parsed.valid)
-        snprintf(bad, sizeof bad, "Not an email address: %s.", parsed.error.c_str());
-    });
-    if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
-  }
-  if (bad[0] == '\0') return true;
-  GUC_check_errdetail("%s", bad);
-  GUC_check_errhint(
-      "Give the bare address, e.g. 'probe@example.com', or '' for the null "
-      "reverse-path <>.");
-  return false;
+  return accepted("mailsentry.mail_from", *newval, mail_from_problem,
+                  "Give the bare address, e.g. 'probe@example.com', or '' for the null "
+                  "reverse-path <>.");
 }
 
 bool check_dns_servers(char** newval, void**, GucSource) {
-  if (!printable(*newval)) return false;
-  char message[320] = "";
-  const GuardResult result = run_guarded("mailsentry.dns_servers", [&] {
-    try {
-      parse_dns_servers(*newval);
-    } catch (const std::invalid_argument& e) {
-      snprintf(message, sizeof message, "%s", e.what());
-    }
-  });
-  if (result.failed) snprintf(message, sizeof message, "%s", result.message);
-  if (message[0] == '\0') return true;
-  GUC_check_errdetail("%s", message);
-  GUC_check_errhint("Use host[:port],... with IP addresses, e.g. '127.0.0.53:5353'.");
-  return false;
+  return accepted("mailsentry.dns_servers", *newval, dns_servers_problem,
+                  "Use host[:port],... with IP addresses, e.g. '127.0.0.53:5353'.");
 }
 
 bool check_source_addresses(char** newval, void**, GucSource) {
-  if (!printable(*newval)) return false;
-  char bad[320] = "";
-  const GuardResult result = run_guarded("mailsentry.source_addresses", [&] {
-    for (const std::string& item : split_list(*newval)) {
-      asio::error_code error;
-      asio::ip::make_address(item, error);
-      if (error) {
-        snprintf(bad, sizeof bad, "\"%s\" is not an IP address", item.c_str());
-        return;
-      }
-    }
-  });
-  if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
-  if (bad[0] == '\0') return true;
-  GUC_check_errdetail("%s", bad);
-  return false;
+  return accepted("mailsentry.source_addresses", *newval, source_addresses_problem, nullptr);
 }
 
 bool check_smtp_timeouts(char** newval, void**, GucSource) {
-  if (!printable(*newval)) return false;
-  char bad[320] = "";
-  int count = 0;
-  const GuardResult result = run_guarded("mailsentry.smtp_timeouts", [&] {
-    for (const std::string& item : split_list(*newval)) {
-      char* end = nullptr;
-      errno = 0;
-      long ms = std::strtol(item.c_str(), &end, 10);
-      if (errno != 0 || end == item.c_str() || *end != '\0' || ms < 10 || ms > 600000) {
-        snprintf(bad, sizeof bad, "\"%s\" is not a timeout in milliseconds (10-600000)",
-                 item.c_str());
-        return;
-      }
-      ++count;
-    }
-  });
-  if (result.failed) snprintf(bad, sizeof bad, "%s", result.message);
-  if (bad[0] == '\0' && (count < 1 || count > 6))
-    snprintf(bad, sizeof bad, "give 1 to 6 timeouts, e.g. '1500,2500,3500'");
-  if (bad[0] == '\0') return true;
-  GUC_check_errdetail("%s", bad);
-  return false;
+  return accepted("mailsentry.smtp_timeouts", *newval, smtp_timeouts_problem, nullptr);
 }
 
 void define_string(const char* name, const char* description, char** variable,

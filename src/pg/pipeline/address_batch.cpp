@@ -11,8 +11,8 @@ extern "C" {
 #include "base/settings.hpp"
 #include "queue/request_queue.hpp"
 #include "tables/user_config.hpp"
+#include "verdict/engine_config.hpp"
 #include "verdict/verification_record_fill.hpp"
-#include "worker/engine_config.hpp"
 
 namespace mailsentry::pg {
 

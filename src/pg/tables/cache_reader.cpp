@@ -23,6 +23,7 @@ extern "C" {
 }
 
 #include "base/text_encoding.hpp"
+#include "tables/spi_fields.hpp"
 #include "verdict/verification_steps.hpp"
 
 namespace mailsentry::pg {
@@ -75,37 +76,6 @@ void check_layout(Relation rel) {
   checked_relation = RelationGetRelid(rel);
 }
 
-template <std::size_t N>
-void take_text(Datum value, bool isnull, FixedText<N>& out) {
-  if (isnull) {
-    out.set_null();
-    return;
-  }
-  const Utf8Text utf8 = text_as_utf8(DatumGetTextPP(value));
-  out.assign(std::string_view(utf8.data, utf8.size));
-}
-
-TriState take_bool(Datum value, bool isnull) {
-  if (isnull) return TriState::null;
-  return DatumGetBool(value) ? TriState::yes : TriState::no;
-}
-
-template <std::size_t N>
-std::uint32_t take_text_array(Datum value, bool isnull, FixedText<N>* out, std::uint32_t capacity) {
-  if (isnull) return 0;
-  Datum* elements;
-  bool* nulls;
-  int count;
-  deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls,
-                    &count);
-  std::uint32_t taken = 0;
-  for (int i = 0; i < count && taken < capacity; ++i) {
-    if (nulls[i]) continue;
-    take_text(elements[i], false, out[taken++]);
-  }
-  return taken;
-}
-
 // Text columns holding a name: compared as they are (ASCII in every encoding).
 std::string_view name_of(Datum value) {
   text* t = DatumGetTextPP(value);
@@ -121,22 +91,22 @@ void decode(TupleTableSlot* slot, CacheEntry& out) {
   Depth depth = Depth::standard;
   (void)parse_depth(name_of(v[kCacheDepth]), depth);
   out.depth = static_cast<std::uint8_t>(depth);
-  f.mx_found = take_bool(v[kCacheMxFound], n[kCacheMxFound]);
+  f.mx_found = bool_value(v[kCacheMxFound], n[kCacheMxFound]);
   f.implicit_mx = !n[kCacheImplicitMx] && DatumGetBool(v[kCacheImplicitMx]);
   f.mx_record_count =
-      take_text_array(v[kCacheMxRecords], n[kCacheMxRecords], f.mx_records, kMaxMxRecords);
-  take_text(v[kCacheMxProvider], n[kCacheMxProvider], f.mx_provider);
+      text_array_value(v[kCacheMxRecords], n[kCacheMxRecords], f.mx_records, kMaxMxRecords);
+  text_value(v[kCacheMxProvider], n[kCacheMxProvider], f.mx_provider);
   f.smtp = static_cast<std::uint8_t>(smtp_outcome_from_name(name_of(v[kCacheSmtpOutcome])));
   f.smtp_skipped_by_policy =
       !n[kCacheSmtpSkippedByPolicy] && DatumGetBool(v[kCacheSmtpSkippedByPolicy]);
-  f.catch_all = take_bool(v[kCacheCatchAll], n[kCacheCatchAll]);
+  f.catch_all = bool_value(v[kCacheCatchAll], n[kCacheCatchAll]);
   f.greylisted = !n[kCacheGreylisted] && DatumGetBool(v[kCacheGreylisted]);
-  take_text(v[kCacheMxHost], n[kCacheMxHost], f.mx_host);
+  text_value(v[kCacheMxHost], n[kCacheMxHost], f.mx_host);
   if (n[kCacheSmtpCode])
     f.smtp_code.set_null();
   else
     f.smtp_code.set(DatumGetInt32(v[kCacheSmtpCode]));
-  take_text(v[kCacheSmtpMessage], n[kCacheSmtpMessage], f.smtp_message);
+  text_value(v[kCacheSmtpMessage], n[kCacheSmtpMessage], f.smtp_message);
   if (n[kCacheDomainCreated]) {
     f.domain_created_days.set_null();
     f.domain_age_days.set_null();
@@ -149,7 +119,8 @@ void decode(TupleTableSlot* slot, CacheEntry& out) {
   f.dnsbl_listed = !n[kCacheDnsblListed] && DatumGetBool(v[kCacheDnsblListed]);
   if (!n[kCacheDeadDomain])
     f.dead_domain = static_cast<std::uint8_t>(dead_domain_from_name(name_of(v[kCacheDeadDomain])));
-  f.warning_count = take_text_array(v[kCacheWarnings], n[kCacheWarnings], f.warnings, kMaxWarnings);
+  f.warning_count =
+      text_array_value(v[kCacheWarnings], n[kCacheWarnings], f.warnings, kMaxWarnings);
   out.inconclusive = !n[kCacheInconclusive] && DatumGetBool(v[kCacheInconclusive]);
   out.checked_at = DatumGetTimestampTz(v[kCacheCheckedAt]);
   out.expires_at = DatumGetTimestampTz(v[kCacheExpiresAt]);

@@ -1,7 +1,10 @@
-// The worker's writes of verdict facts (mailsentry.cache) and domain facts
-// (mailsentry.domains). Each call runs inside the caller's transaction with
-// SPI connected, and may ereport.
+// The worker's writes to mailsentry.cache: verdict facts, registration
+// dates that came late, and the purge of expired entries. Each call runs
+// inside the caller's transaction with SPI connected, and may ereport.
 #pragma once
+
+#include <cstdint>
+#include <string_view>
 
 #include "base/postgres_headers.hpp"
 #include "verdict/network_pod.hpp"
@@ -23,9 +26,15 @@ struct CacheWrite {
 };
 
 void write_cache_entry(const CacheWrite& entry);
-void write_domain_facts(const CacheWrite& entry);
 
-// Forgets the prepared statements (after an error aborted their transaction).
-void reset_cache_writer();
+// The entries of `registrable_domain` and its subdomains still waiting for
+// its registration date (they carry `pending_warning`) get the date, or
+// `unknown_reason` in a warning when there is none.
+void write_late_registration_date_to_cache(std::string_view registrable_domain,
+                                           NullableInt created_days, const char* pending_warning,
+                                           std::string_view unknown_reason);
+
+// Deletes up to `limit` expired entries; returns how many.
+std::uint64_t purge_expired_cache_entries(int limit);
 
 }  // namespace mailsentry::pg

@@ -1,5 +1,5 @@
-// Reading one column of an SPI result row into plain data (the PostgreSQL
-// side of every table module: no C++ object is built here).
+// Reading the columns of a result row into plain data (the PostgreSQL side
+// of every table module: no C++ object is built here).
 #pragma once
 
 #include <cstdint>
@@ -10,16 +10,18 @@
 #include "verdict/network_pod.hpp"
 
 extern "C" {
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 }
 
 namespace mailsentry::pg {
 
-// A text column as UTF-8; NULL marks `out` null.
+// One value of a row, whatever the row came from (SPI or a table scan).
+
+// Text as UTF-8; NULL marks `out` null.
 template <std::size_t N>
-void text_field(HeapTuple tuple, TupleDesc desc, int column, FixedText<N>& out) {
-  bool isnull;
-  const Datum value = SPI_getbinval(tuple, desc, column, &isnull);
+void text_value(Datum value, bool isnull, FixedText<N>& out) {
   if (isnull) {
     out.set_null();
     return;
@@ -28,10 +30,48 @@ void text_field(HeapTuple tuple, TupleDesc desc, int column, FixedText<N>& out) 
   out.assign(std::string_view(utf8.data, utf8.size));
 }
 
+inline TriState bool_value(Datum value, bool isnull) {
+  if (isnull) return TriState::null;
+  return DatumGetBool(value) ? TriState::yes : TriState::no;
+}
+
+// The first `capacity` non-NULL items of a text[]; returns how many.
+template <std::size_t N>
+std::uint32_t text_array_value(Datum value, bool isnull, FixedText<N>* out,
+                               std::uint32_t capacity) {
+  if (isnull) return 0;
+  Datum* elements;
+  bool* nulls;
+  int count;
+  deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls,
+                    &count);
+  std::uint32_t taken = 0;
+  for (int i = 0; i < count && taken < capacity; ++i)
+    if (!nulls[i]) text_value(elements[i], false, out[taken++]);
+  return taken;
+}
+
+// One column of an SPI result row.
+
+template <std::size_t N>
+void text_field(HeapTuple tuple, TupleDesc desc, int column, FixedText<N>& out) {
+  bool isnull;
+  const Datum value = SPI_getbinval(tuple, desc, column, &isnull);
+  text_value(value, isnull, out);
+}
+
 inline TriState bool_field(HeapTuple tuple, TupleDesc desc, int column) {
   bool isnull;
   const Datum value = SPI_getbinval(tuple, desc, column, &isnull);
-  return isnull ? TriState::null : (DatumGetBool(value) ? TriState::yes : TriState::no);
+  return bool_value(value, isnull);
+}
+
+template <std::size_t N>
+std::uint32_t text_array_field(HeapTuple tuple, TupleDesc desc, int column, FixedText<N>* out,
+                               std::uint32_t capacity) {
+  bool isnull;
+  const Datum value = SPI_getbinval(tuple, desc, column, &isnull);
+  return text_array_value(value, isnull, out, capacity);
 }
 
 // NULL reads as 0.
@@ -45,6 +85,32 @@ inline std::int32_t int4_field(HeapTuple tuple, TupleDesc desc, int column) {
   bool isnull;
   const Datum value = SPI_getbinval(tuple, desc, column, &isnull);
   return isnull ? 0 : DatumGetInt32(value);
+}
+
+inline NullableInt nullable_int4_field(HeapTuple tuple, TupleDesc desc, int column) {
+  bool isnull;
+  const Datum value = SPI_getbinval(tuple, desc, column, &isnull);
+  NullableInt out;
+  if (isnull)
+    out.set_null();
+  else
+    out.set(DatumGetInt32(value));
+  return out;
+}
+
+// The column's text in the database encoding, of any length, in SPI's
+// memory; "" for NULL.
+inline const char* database_text_field(HeapTuple tuple, TupleDesc desc, int column) {
+  const char* value = SPI_getvalue(tuple, desc, column);
+  return value ? value : "";
+}
+
+// Calls `read(tuple, desc)` for each row of the last SPI result. `read` must
+// keep no C++ object with a destructor alive while it calls PostgreSQL.
+template <typename Read>
+void for_each_result_row(Read&& read) {
+  TupleDesc desc = SPI_tuptable->tupdesc;
+  for (uint64 i = 0; i < SPI_processed; ++i) read(SPI_tuptable->vals[i], desc);
 }
 
 }  // namespace mailsentry::pg

@@ -1,7 +1,7 @@
-// The worker's upkeep of what it persisted: purging expired cache rows in bounded batches,
-// per-MX health totals, and handing domain facts and open circuit breakers
-// back to the engine when it starts. PostgreSQL side, each in its own transaction; worker process
-// only, never during recovery.
+// The worker's upkeep of what it persisted: purging expired cache rows in
+// bounded batches, saving per-MX health, and handing domain facts and open
+// circuit breakers back to the engine when it starts. Each step runs in its
+// own transaction; worker process only, never during recovery.
 #pragma once
 
 namespace mailsentry::pg {

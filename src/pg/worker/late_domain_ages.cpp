@@ -6,13 +6,13 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/date.h"
 }
 
 #include <string>
 #include <unordered_map>
 
-#include "base/text_encoding.hpp"
+#include "tables/cache_writer.hpp"
+#include "tables/domains_table.hpp"
 #include "worker/worker_transaction.hpp"
 
 namespace mailsentry::pg {
@@ -29,21 +29,6 @@ struct LateAge {
 std::unordered_map<std::string, LateAge> pending_ages;
 
 constexpr const char* kPendingWarning = "registration date pending";
-
-// A date stays valid as long as one found with the verdict (cache_writer).
-const char* const kDomainsUpdate =
-    "UPDATE mailsentry.domains SET domain_created = $2, created_checked_at = now(), "
-    "  created_expires_at = now() + interval '30 days', updated_at = now() "
-    "WHERE registrable_domain = $1 AND $2 IS NOT NULL";
-
-// Rows that were answered without the date: they get it (or the reason there
-// is none) in place of the pending warning.
-const char* const kCacheUpdate =
-    "UPDATE mailsentry.cache c SET domain_created = coalesce($2, c.domain_created), "
-    "  warnings = array_remove(c.warnings, $3) "
-    "    || CASE WHEN $2 IS NULL AND $4 <> '' THEN ARRAY['domain age unknown: ' || $4] "
-    "       ELSE '{}'::text[] END "
-    "WHERE (c.domain = $1 OR c.domain LIKE '%.' || $1) AND $3 = ANY (c.warnings)";
 
 // Running jobs keep verdict counts: an address whose verdict the date
 // changes moves from one count to the other.
@@ -90,23 +75,19 @@ bool late_domain_ages_pending() { return !pending_ages.empty(); }
 void write_late_domain_ages() {
   if (!mailsentry_relations_exist({"cache", "domains", "job_queue", "job_items"})) return;
   for (const auto& [domain, age] : pending_ages) {
-    Oid types[4] = {TEXTOID, DATEOID, TEXTOID, TEXTOID};
-    Datum values[4];
-    char nulls[4] = {' ', ' ', ' ', ' '};
-    values[0] = PointerGetDatum(cstring_to_text_with_len(domain.data(), domain.size()));
-    if (age.has_date)
-      values[1] = DateADTGetDatum(age.created_days - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE));
-    else
-      nulls[1] = 'n';
-    values[2] = CStringGetTextDatum(kPendingWarning);
-    values[3] = PointerGetDatum(utf8_to_text(age.warning.data(), age.warning.size()));
-    spi_run("writing a late registration date", SPI_OK_UPDATE, kDomainsUpdate, 2, types, values,
-            nulls, false, 0);
-    spi_run("writing a late registration date", SPI_OK_UPDATE, kCacheUpdate, 4, types, values,
-            nulls, false, 0);
-    if (age.has_date)
+    NullableInt created_days{};
+    if (age.has_date) {
+      created_days.set(age.created_days);
+      write_late_registration_date(domain, age.created_days);
+    }
+    write_late_registration_date_to_cache(domain, created_days, kPendingWarning, age.warning);
+    // After the cache: the jobs' verdicts are read from it.
+    if (age.has_date) {
+      Oid types[] = {TEXTOID};
+      Datum values[] = {PointerGetDatum(cstring_to_text_with_len(domain.data(), domain.size()))};
       spi_run("updating job verdicts for a late registration date", SPI_OK_UPDATE, kJobsUpdate, 1,
-              types, values, nulls, false, 0);
+              types, values, nullptr, false, 0);
+    }
   }
 }
 

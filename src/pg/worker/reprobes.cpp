@@ -6,8 +6,8 @@
 #include "base/settings.hpp"
 #include "tables/cache_reprobes.hpp"
 #include "tables/user_config.hpp"
+#include "verdict/engine_config.hpp"
 #include "verdict/verification_steps.hpp"
-#include "worker/engine_config.hpp"
 #include "worker/worker_requests.hpp"
 #include "worker/worker_transaction.hpp"
 

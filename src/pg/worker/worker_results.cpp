@@ -17,6 +17,7 @@ extern "C" {
 #include "pipeline/call_context.hpp"
 #include "queue/request_queue.hpp"
 #include "tables/cache_writer.hpp"
+#include "tables/domains_table.hpp"
 #include "verdict/verification_steps.hpp"
 #include "worker/job_runner.hpp"
 #include "worker/late_domain_ages.hpp"

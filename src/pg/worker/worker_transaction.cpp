@@ -12,7 +12,7 @@ extern "C" {
 #include "utils/snapmgr.h"
 }
 
-#include "tables/cache_writer.hpp"
+#include "tables/spi_statements.hpp"
 
 namespace mailsentry::pg {
 
@@ -57,7 +57,7 @@ bool run_in_transaction(const char* what, void (*body)(void*), void* state) {
     ereport(WARNING, (errcode(error->sqlerrcode),
                       errmsg("mailsentry worker: %s failed: %s", what, error->message)));
     FreeErrorData(error);
-    reset_cache_writer();
+    forget_kept_statements();
     ok = false;
   }
   PG_END_TRY();

@@ -1,11 +1,11 @@
-#include "worker/engine_config.hpp"
+#include "verdict/engine_config.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 
-#include "base/text_list.hpp"
+#include "checks/comma_list.hpp"
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 namespace {
 
@@ -87,4 +87,4 @@ ProbeSettings make_probe_settings(const Settings& s) {
   return probe;
 }
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry

@@ -1,11 +1,12 @@
-// Comma-separated setting values ("a, b,c") as trimmed, non-empty items.
+// Comma-separated values ("a, b,c"), as in the list settings, as trimmed,
+// non-empty items.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace mailsentry::pg {
+namespace mailsentry {
 
 inline std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> items;
@@ -21,4 +22,4 @@ inline std::vector<std::string> split_list(std::string_view text) {
   return items;
 }
 
-}  // namespace mailsentry::pg
+}  // namespace mailsentry
