@@ -144,8 +144,7 @@ void finish_input(AddressBatch& batch, ResultSink& sink, std::size_t input,
                     // mailsentry.cached_result reports the depth of what it found.
                     const std::string_view depth =
                         batch.options.cache_only
-                            ? depth_name(cached ? static_cast<Depth>(batch.cache_entry.depth)
-                                                : Depth::standard)
+                            ? depth_name(cached ? batch.cache_entry.depth : Depth::standard)
                             : std::string_view(batch.depth_text);
                     fill_record(v, depth, batch.record);
                     batch.record.cached = cached;

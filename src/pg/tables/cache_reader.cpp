@@ -88,9 +88,8 @@ void decode(TupleTableSlot* slot, CacheEntry& out) {
   const bool* n = slot->tts_isnull - 1;
   NetworkFactsPod& f = out.facts;
   memset(&f, 0, sizeof f);
-  Depth depth = Depth::standard;
-  (void)parse_depth(name_of(v[kCacheDepth]), depth);
-  out.depth = static_cast<std::uint8_t>(depth);
+  out.depth = Depth::standard;
+  (void)parse_depth(name_of(v[kCacheDepth]), out.depth);
   f.mx_found = bool_value(v[kCacheMxFound], n[kCacheMxFound]);
   f.implicit_mx = !n[kCacheImplicitMx] && DatumGetBool(v[kCacheImplicitMx]);
   f.mx_record_count =
@@ -152,8 +151,7 @@ bool open_cache(Relation& table, Relation& index) {
 }  // namespace
 
 bool cache_entry_serves(const CacheEntry& entry, Depth depth) {
-  return entry.expires_at > GetCurrentTimestamp() &&
-         depth_rank(static_cast<Depth>(entry.depth)) >= depth_rank(depth);
+  return entry.expires_at > GetCurrentTimestamp() && depth_rank(entry.depth) >= depth_rank(depth);
 }
 
 std::int32_t today_unix_days() {

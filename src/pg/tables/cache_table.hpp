@@ -36,7 +36,7 @@ enum CacheColumn {
 };
 
 struct CacheEntry {
-  std::uint8_t depth;  // Depth
+  Depth depth;
   NetworkFactsPod facts;
   bool inconclusive;
   TimestampTz checked_at;

@@ -83,7 +83,7 @@ void write_cache_entry(const CacheWrite& w) {
   const NetworkFactsPod& f = w.facts;
   p.text(0, w.address);
   p.text(1, w.domain);
-  p.set(2, name_datum(depth_name(static_cast<Depth>(w.depth))));
+  p.set(2, name_datum(depth_name(w.depth)));
   p.boolean(3, f.mx_found);
   p.set(4, BoolGetDatum(f.implicit_mx));
   p.set(5, fixed_text_array(f.mx_records, f.mx_record_count));

@@ -15,8 +15,8 @@ struct CacheWrite {
   FixedText<400> address;  // normalized, UTF-8
   FixedText<256> domain;
   FixedText<256> registrable_domain;
-  std::uint8_t depth;  // Depth
-  bool mx_only;        // a typo domain: only its MX was looked up
+  Depth depth;
+  bool mx_only;  // a typo domain: only its MX was looked up
   NetworkFactsPod facts;
   bool inconclusive;
   TimestampTz checked_at;

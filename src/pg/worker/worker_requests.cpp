@@ -21,7 +21,7 @@ void describe_request(const NetworkRequest& request, CacheWrite& meta) {
   meta.address.assign(request.address);
   meta.domain.assign(request.domain);
   meta.registrable_domain.assign_or_null(request.registrable_domain);
-  meta.depth = static_cast<std::uint8_t>(request.depth);
+  meta.depth = request.depth;
   meta.mx_only = request.mx_only;
 }
 
