@@ -12,16 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "net/dns_servers.hpp"  // DnsServerAddress, parse_dns_servers
+
 namespace mailsentry {
-
-struct DnsServerAddress {
-  std::string host;  // an IP address literal
-  std::uint16_t port = 53;
-};
-
-// Parses mailsentry.dns_servers: "host[:port],..." with "[v6]:port" for IPv6.
-// "" means the system resolver. Throws std::invalid_argument on bad input.
-std::vector<DnsServerAddress> parse_dns_servers(std::string_view spec);
 
 struct DnsOptions {
   std::vector<DnsServerAddress> servers;    // empty: the system resolver (/etc/resolv.conf)

@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "net/address_policy.hpp"
-#include "net/smtp_prober.hpp"  // HostResolver
+#include "net/registry_gate.hpp"  // RegistryStats
+#include "net/smtp_prober.hpp"    // HostResolver
 
 namespace mailsentry {
 
@@ -48,18 +49,6 @@ struct DomainAgeResult {
   // "RDAP rdap.example: timeout after 3000 ms; WHOIS whois.example: connection refused".
   // With a date WHOIS gave after RDAP failed: "from WHOIS whois.example (RDAP ...)".
   std::string warning;
-};
-
-// One registry server as seen by the lookups (a snapshot).
-struct RegistryStats {
-  std::string name;            // host of the RDAP base URL, or the WHOIS server
-  std::string protocol;        // "rdap" | "whois"
-  std::uint64_t lookups = 0;   // requests started
-  std::uint64_t failures = 0;  // of these: unreachable, HTTP 429/5xx, or a broken answer
-  std::uint64_t skipped = 0;   // failed fast by the breaker (queued or abandoned in flight)
-  bool breaker_open = false;   // lookups for this server fail fast now
-  std::chrono::system_clock::time_point open_until{};  // end of the cooldown (when opened)
-  std::uint64_t breaker_openings = 0;                  // never decreases, not even on set_options()
 };
 
 // Where a domain's lookup stands, for a caller deciding whether to wait.

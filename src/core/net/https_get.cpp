@@ -10,8 +10,9 @@
 #include <asio/ssl/error.hpp>
 #include <asio/ssl/host_name_verification.hpp>
 #include <asio/ssl/stream.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
+
+#include "net/bracketed_host.hpp"
 
 namespace mailsentry {
 namespace {
@@ -35,13 +36,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-// "Connection refused" -> "connection refused", to read well after "host: ".
-std::string lowercase_first(std::string text) {
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z')
-    text[0] = static_cast<char>(text[0] - 'A' + 'a');
-  return text;
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -111,42 +105,30 @@ HttpParseState decode_chunked(std::string_view raw, bool at_eof, std::size_t max
   }
 }
 
-class HttpGetOperation : public CancellableOperation,
+class HttpGetOperation : public OneShotRequest<HttpResponse>,
                          public std::enable_shared_from_this<HttpGetOperation> {
  public:
   HttpGetOperation(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls_context,
                    HttpUrl url, std::vector<asio::ip::address> addresses, HttpGetOptions options,
                    std::function<void(HttpResponse)> done)
-      : tls_context_(std::move(tls_context)),
+      : OneShotRequest(io, std::move(done)),
+        tls_context_(std::move(tls_context)),
         stream_(io, *tls_context_),
-        deadline_(io),
         url_(std::move(url)),
         addresses_(std::move(addresses)),
-        options_(std::move(options)),
-        done_(std::move(done)) {}
+        options_(std::move(options)) {}
 
   void start() {
     auto self = shared_from_this();
-    deadline_.expires_after(options_.timeout);
-    deadline_.async_wait([self](const std::error_code& error) {
-      if (!error) {
-        self->fail("timeout after " + std::to_string(self->options_.timeout.count()) + " ms",
-                   HttpFailure::unreachable);
-      }
-    });
+    start_deadline(self, options_.timeout);
     async_connect_allowed(stream_.next_layer(), addresses_, url_.port, options_.address_policy,
                           [self](std::error_code error, std::string refusal) {
-                            self->on_connected(error, std::move(refusal));
+                            if (self->connected(error, std::move(refusal))) self->start_tls();
                           });
   }
 
-  void cancel() override { fail("cancelled", HttpFailure::cancelled); }
-
  private:
-  void on_connected(std::error_code error, std::string refusal) {
-    if (finished_) return;
-    if (!refusal.empty()) return fail(std::move(refusal), HttpFailure::refused);
-    if (error) return fail(lowercase_first(error.message()), HttpFailure::unreachable);
+  void start_tls() {
     if (!url_.tls) return send_request();
     if (!is_ip_literal(url_.host)) {
       // SNI; IP literals must not be sent (RFC 6066 section 3).
@@ -160,7 +142,7 @@ class HttpGetOperation : public CancellableOperation,
     }
     auto self = shared_from_this();
     stream_.async_handshake(asio::ssl::stream_base::client, [self](const std::error_code& error) {
-      if (self->finished_) return;
+      if (self->finished()) return;
       if (error) {
         return self->fail("TLS handshake failed: " + error.message(), HttpFailure::unreachable);
       }
@@ -174,7 +156,7 @@ class HttpGetOperation : public CancellableOperation,
                "\r\nUser-Agent: mailsentry\r\nConnection: close\r\n\r\n";
     auto self = shared_from_this();
     auto on_written = [self](const std::error_code& error, std::size_t) {
-      if (self->finished_) return;
+      if (self->finished()) return;
       if (error) return self->fail("sending failed: " + error.message(), HttpFailure::broken);
       self->read_more();
     };
@@ -198,7 +180,7 @@ class HttpGetOperation : public CancellableOperation,
   }
 
   void on_read(const std::error_code& error, std::size_t bytes) {
-    if (finished_) return;
+    if (finished()) return;
     raw_.append(chunk_.data(), bytes);
     // Servers often close TLS without close_notify; the framing tells us
     // whether the body is complete, so a truncated stream counts as EOF.
@@ -224,38 +206,19 @@ class HttpGetOperation : public CancellableOperation,
          HttpFailure::too_large);
   }
 
-  void fail(std::string message, HttpFailure failure) {
-    HttpResponse response;
-    response.error = std::move(message);
-    response.failure = failure;
-    finish(std::move(response));
-  }
-
-  void finish(HttpResponse response) {
-    if (finished_) return;
-    finished_ = true;
-    deadline_.cancel();
+  void close_connection() override {
     std::error_code ignored;
     stream_.next_layer().close(ignored);  // Connection: close; no TLS shutdown dance
-    auto done = std::move(done_);
-    try {
-      done(std::move(response));
-    } catch (...) {
-      // The caller's problem, but it must not unwind through asio's loop.
-    }
   }
 
   std::shared_ptr<asio::ssl::context> tls_context_;
   asio::ssl::stream<asio::ip::tcp::socket> stream_;
-  asio::steady_timer deadline_;
   HttpUrl url_;
   std::vector<asio::ip::address> addresses_;
   HttpGetOptions options_;
-  std::function<void(HttpResponse)> done_;
   std::string request_;
   std::array<char, 16 * 1024> chunk_{};
   std::string raw_;
-  bool finished_ = false;
 };
 
 }  // namespace
@@ -284,14 +247,10 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
   if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
   std::string_view port_text;
   if (authority.front() == '[') {
-    std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    result.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port_text = after.substr(1);
-    }
+    const std::optional<BracketedHost> split = split_bracketed_host(authority);
+    if (!split) return std::nullopt;
+    result.host = std::string(split->host);
+    port_text = split->port.value_or("");
   } else {
     std::size_t colon = authority.find(':');
     result.host = std::string(authority.substr(0, colon));

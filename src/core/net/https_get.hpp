@@ -17,6 +17,7 @@
 
 #include "net/address_policy.hpp"
 #include "net/checked_connect.hpp"
+#include "net/one_shot_request.hpp"
 
 namespace mailsentry {
 
@@ -40,16 +41,10 @@ struct HttpGetOptions {
   std::string accept = "application/rdap+json, application/json;q=0.9";
 };
 
-// Why there is no response, coarse enough to tell a server that cannot be
-// reached from one that answered badly.
-enum class HttpFailure {
-  none,
-  refused,      // the address policy refused every address
-  unreachable,  // connect failed, TLS handshake failed, or no answer in time
-  broken,       // not HTTP, reset, or closed mid-response
-  too_large,    // body over max_body_bytes
-  cancelled,
-};
+// unreachable: connect or TLS handshake failed, or no answer in time;
+// broken: not HTTP, reset, or closed mid-response; too_large: body over
+// max_body_bytes.
+using HttpFailure = RequestFailure;
 
 struct HttpResponse {
   int status = 0;     // 0 when no complete response arrived

@@ -20,31 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "net/smtp_capabilities.hpp"
 #include "net/smtp_reply.hpp"
+#include "net/smtp_session_outcome.hpp"
+#include "net/smtp_transaction_replies.hpp"
 
 namespace mailsentry {
-
-enum class SessionFailure {
-  none,
-  timeout,           // a step took longer than its timeout
-  connection_error,  // refused, reset, closed by the server, bind failed
-  malformed_reply,   // garbage or a reply over the parser's limits
-  refused_greeting,  // the banner was not 220 (421, 554, ...)
-  refused_hello,     // EHLO and HELO both refused
-  tls_unavailable,   // STARTTLS required but not offered
-  tls_failed,        // STARTTLS refused or the handshake failed
-  protocol_error,    // RSET refused, or another reply the dialogue cannot go on after
-  aborted,           // closed on our side (shutdown)
-};
-
-const char* describe(SessionFailure failure);
-
-struct SmtpCapabilities {
-  bool esmtp = false;  // EHLO accepted
-  bool pipelining = false;
-  bool starttls = false;
-  bool smtputf8 = false;
-};
 
 struct SessionConfig {
   std::string server_name;  // the MX host name: SNI and messages
@@ -55,33 +36,12 @@ struct SessionConfig {
   bool log_transcript = false;
 };
 
-// How the TCP connect of open() ended, whatever followed it: the pool tells
-// a blocked port 25 or a host refusing connections from a slow server.
-enum class TcpConnect {
-  not_attempted,  // the socket could not be opened or bound, or it was closed on our side
-  connected,
-  timed_out,
-  refused,      // ECONNREFUSED: nothing listens there (or a firewall rejects)
-  unreachable,  // rejected on the way, typically by a firewall (EHOSTUNREACH, EACCES, EPERM)
-  failed,       // another error (no route to the network, reset...)
-};
-
 struct OpenResult {
   SessionFailure failure = SessionFailure::none;
   std::string detail;
   std::optional<SmtpReply> reply;  // the refusing reply, when there was one
   TcpConnect tcp = TcpConnect::not_attempted;
   bool greeted = false;  // a well-formed greeting came (whatever its code)
-};
-
-struct TransactionResult {
-  SessionFailure failure = SessionFailure::none;
-  std::string detail;
-  // The MAIL FROM reply; when `continued`, the one that opened the transaction.
-  std::optional<SmtpReply> mail_reply;
-  bool continued = false;  // the recipients joined a transaction already open
-  // In the order of the recipients; on failure, those answered before it.
-  std::vector<SmtpReply> rcpt_replies;
 };
 
 class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
@@ -93,6 +53,13 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   static std::shared_ptr<SmtpSession> create(asio::io_context& io,
                                              std::shared_ptr<asio::ssl::context> tls_context,
                                              SessionConfig config);
+  // Only create() has the key: a session always lives in a shared_ptr.
+  class CreateKey {
+    friend class SmtpSession;
+    explicit CreateKey() = default;
+  };
+  SmtpSession(CreateKey, asio::io_context& io, std::shared_ptr<asio::ssl::context> tls_context,
+              SessionConfig config);
   ~SmtpSession();
   SmtpSession(const SmtpSession&) = delete;
   SmtpSession& operator=(const SmtpSession&) = delete;
@@ -131,23 +98,25 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   using ExchangeHandler =
       std::function<void(SessionFailure, std::string detail, std::vector<SmtpReply>)>;
 
-  SmtpSession(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls_context,
-              SessionConfig config);
-
   // Sends `commands` in one write (none: just read, e.g. the banner) and
   // reads `expected` replies, each within the step timeout.
   void exchange(std::vector<std::string> commands, std::size_t expected, std::string what,
                 ExchangeHandler done);
   void read_replies();
+  void fail_exchange(const std::error_code& error);  // a write or read failed
   void finish_exchange(SessionFailure failure, std::string detail);
   SessionFailure failure_for(const std::error_code& error, std::string& detail) const;
 
+  // One step of open(): sends `command` ("" only reads, for the banner) and
+  // hands its one reply to `next`; a failed exchange ends open().
+  using OpenStep = void (SmtpSession::*)(const SmtpReply&);
+  void open_step(std::string command, std::string what, OpenStep next);
   void after_connect(const std::error_code& error, bool attempted);
-  void after_banner(SessionFailure failure, std::string detail, std::vector<SmtpReply> replies);
+  void after_banner(const SmtpReply& banner);
   void send_ehlo();
-  void after_ehlo(SessionFailure failure, std::string detail, std::vector<SmtpReply> replies);
-  void after_helo(SessionFailure failure, std::string detail, std::vector<SmtpReply> replies);
-  void start_tls();
+  void after_ehlo(const SmtpReply& reply);
+  void after_helo(const SmtpReply& reply);
+  void after_starttls(const SmtpReply& reply);
   void after_handshake(const std::error_code& error);
   void finish_open(SessionFailure failure, std::string detail,
                    std::optional<SmtpReply> reply = std::nullopt);

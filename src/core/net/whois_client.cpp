@@ -3,64 +3,40 @@
 #include <array>
 #include <asio/error.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
+
+#include "net/bracketed_host.hpp"
 
 namespace mailsentry {
 namespace {
 
-// "Connection refused" -> "connection refused", to read well after "host: ".
-std::string lowercase_first(std::string text) {
-  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
-    text[0] = static_cast<char>(text[0] - 'A' + 'a');
-  }
-  return text;
-}
-
-class WhoisOperation : public CancellableOperation,
+class WhoisOperation : public OneShotRequest<WhoisResponse>,
                        public std::enable_shared_from_this<WhoisOperation> {
  public:
   WhoisOperation(asio::io_context& io, WhoisServer server, std::vector<asio::ip::address> addresses,
                  std::string query, WhoisOptions options, std::function<void(WhoisResponse)> done)
-      : socket_(io),
-        deadline_(io),
+      : OneShotRequest(io, std::move(done)),
+        socket_(io),
         server_(std::move(server)),
         addresses_(std::move(addresses)),
         request_(std::move(query) + "\r\n"),
-        options_(std::move(options)),
-        done_(std::move(done)) {}
+        options_(std::move(options)) {}
 
   void start() {
     auto self = shared_from_this();
-    deadline_.expires_after(options_.timeout);
-    deadline_.async_wait([self](const std::error_code& error) {
-      if (!error) {
-        self->fail("timeout after " + std::to_string(self->options_.timeout.count()) + " ms",
-                   WhoisFailure::unreachable);
-      }
-    });
+    start_deadline(self, options_.timeout);
     async_connect_allowed(socket_, addresses_, server_.port, options_.address_policy,
                           [self](std::error_code error, std::string refusal) {
-                            if (self->finished_) return;
-                            if (!refusal.empty()) {
-                              return self->fail(std::move(refusal), WhoisFailure::refused);
-                            }
-                            if (error) {
-                              return self->fail(lowercase_first(error.message()),
-                                                WhoisFailure::unreachable);
-                            }
-                            self->send_query();
+                            if (self->connected(error, std::move(refusal))) self->send_query();
                           });
   }
-
-  void cancel() override { fail("cancelled", WhoisFailure::cancelled); }
 
  private:
   void send_query() {
     auto self = shared_from_this();
     asio::async_write(
         socket_, asio::buffer(request_), [self](const std::error_code& error, std::size_t) {
-          if (self->finished_) return;
+          if (self->finished()) return;
           if (error) {
             return self->fail("sending failed: " + error.message(), WhoisFailure::broken);
           }
@@ -72,7 +48,7 @@ class WhoisOperation : public CancellableOperation,
     auto self = shared_from_this();
     socket_.async_read_some(
         asio::buffer(chunk_), [self](const std::error_code& error, std::size_t bytes) {
-          if (self->finished_) return;
+          if (self->finished()) return;
           self->answer_.append(self->chunk_.data(), bytes);
           if (self->answer_.size() > self->options_.max_response_bytes) {
             return self->fail(
@@ -89,37 +65,18 @@ class WhoisOperation : public CancellableOperation,
         });
   }
 
-  void fail(std::string message, WhoisFailure failure) {
-    WhoisResponse response;
-    response.error = std::move(message);
-    response.failure = failure;
-    finish(std::move(response));
-  }
-
-  void finish(WhoisResponse response) {
-    if (finished_) return;
-    finished_ = true;
-    deadline_.cancel();
+  void close_connection() override {
     std::error_code ignored;
     socket_.close(ignored);
-    auto done = std::move(done_);
-    try {
-      done(std::move(response));
-    } catch (...) {
-      // Never unwind through the event loop.
-    }
   }
 
   asio::ip::tcp::socket socket_;
-  asio::steady_timer deadline_;
   WhoisServer server_;
   std::vector<asio::ip::address> addresses_;
   std::string request_;
   WhoisOptions options_;
-  std::function<void(WhoisResponse)> done_;
   std::array<char, 8192> chunk_{};
   std::string answer_;
-  bool finished_ = false;
 };
 
 std::string_view trim(std::string_view s) {
@@ -137,15 +94,10 @@ std::optional<WhoisServer> parse_whois_server(std::string_view spec) {
   WhoisServer server;
   std::string_view port_text;
   if (!spec.empty() && spec.front() == '[') {
-    std::size_t close = spec.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    server.host = std::string(spec.substr(1, close - 1));
-    std::string_view after = spec.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port_text = after.substr(1);
-      if (port_text.empty()) return std::nullopt;
-    }
+    const std::optional<BracketedHost> split = split_bracketed_host(spec);
+    if (!split || (split->port && split->port->empty())) return std::nullopt;
+    server.host = std::string(split->host);
+    port_text = split->port.value_or("");
   } else if (spec.find(':') != spec.rfind(':')) {
     server.host = std::string(spec);  // bare IPv6 literal
   } else {

@@ -15,6 +15,7 @@
 
 #include "net/address_policy.hpp"
 #include "net/checked_connect.hpp"
+#include "net/one_shot_request.hpp"
 
 namespace mailsentry {
 
@@ -32,16 +33,9 @@ struct WhoisOptions {
   AddressPolicy address_policy;
 };
 
-// Why there is no answer, coarse enough to tell a server that cannot be
-// reached from one that answered badly.
-enum class WhoisFailure {
-  none,
-  refused,      // the address policy refused every address
-  unreachable,  // connect failed or no complete answer in time
-  broken,       // reset while sending or reading
-  too_large,    // answer over max_response_bytes
-  cancelled,
-};
+// unreachable: connect failed or no complete answer in time; broken: reset
+// while sending or reading; too_large: answer over max_response_bytes.
+using WhoisFailure = RequestFailure;
 
 struct WhoisResponse {
   std::string text;
