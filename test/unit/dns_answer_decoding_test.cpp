@@ -78,8 +78,7 @@ TEST(DnsAnswerDecoding, SmallestTtl) {
             std::chrono::seconds(120));
   // RFC 2181 8: the top bit set reads as zero.
   const Bytes odd = message(ns_t_a, {{0x80000001u, {192, 0, 2, 1}}});
-  EXPECT_EQ(smallest_answer_ttl(odd.data(), static_cast<int>(odd.size())),
-            std::chrono::seconds(0));
+  EXPECT_EQ(smallest_answer_ttl(odd.data(), static_cast<int>(odd.size())), std::chrono::seconds(0));
   const Bytes none = message(ns_t_a, {});
   EXPECT_EQ(smallest_answer_ttl(none.data(), static_cast<int>(none.size())), std::nullopt);
   EXPECT_EQ(smallest_answer_ttl(two.data(), static_cast<int>(two.size()) - 3), std::nullopt);
@@ -169,15 +168,13 @@ TEST(DnsAnswerDecoding, MxRecordsByPreference) {
 
   const Bytes null_mx = message(ns_t_mx, {{300, mx_data(0, {})}});
   MxAnswer none;
-  ASSERT_EQ(decode_mx_answer(null_mx.data(), static_cast<int>(null_mx.size()), none),
-            ARES_SUCCESS);
+  ASSERT_EQ(decode_mx_answer(null_mx.data(), static_cast<int>(null_mx.size()), none), ARES_SUCCESS);
   EXPECT_TRUE(none.hosts.empty());
   EXPECT_TRUE(none.null_mx);
 
   const Bytes empty = message(ns_t_mx, {});
   MxAnswer nothing;
-  EXPECT_EQ(decode_mx_answer(empty.data(), static_cast<int>(empty.size()), nothing),
-            ARES_ENODATA);
+  EXPECT_EQ(decode_mx_answer(empty.data(), static_cast<int>(empty.size()), nothing), ARES_ENODATA);
 }
 
 }  // namespace

@@ -82,7 +82,8 @@ TEST_F(DnsFlightsTest, ACompletionAfterTheTableIsGoneStillDelivers) {
 }
 
 TEST_F(DnsFlightsTest, DeliverSwallowsWhatTheCallbackThrows) {
-  deliver<std::string>(io, [](std::string) { throw std::runtime_error("x"); }, "a");
+  deliver<std::string>(
+      io, [](std::string) { throw std::runtime_error("x"); }, "a");
   deliver<std::string>(io, nullptr, "b");  // no callback: nothing to run
   EXPECT_NO_THROW(io.run());
 }

@@ -39,9 +39,14 @@ TEST(DomainSyntax, NamesAreLowerCasedAndConverted) {
   EXPECT_EQ(out.domain, "mail.example.com");
   EXPECT_EQ(out.domain_unicode, "mail.example.com");
   ParsedAddress idn;
-  EXPECT_EQ(parse_domain_name("b\xc3\xbc" "cher.example", idn), "");
+  EXPECT_EQ(parse_domain_name("b\xc3\xbc"
+                              "cher.example",
+                              idn),
+            "");
   EXPECT_EQ(idn.domain, "xn--bcher-kva.example");
-  EXPECT_EQ(idn.domain_unicode, "b\xc3\xbc" "cher.example");
+  EXPECT_EQ(idn.domain_unicode,
+            "b\xc3\xbc"
+            "cher.example");
   ParsedAddress bad;
   EXPECT_EQ(parse_domain_name("a@b.com", bad), "more than one @");
   EXPECT_EQ(parse_domain_name("a b.com", bad), "space in domain");

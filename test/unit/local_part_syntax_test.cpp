@@ -20,8 +20,7 @@ TEST(LocalPartSyntax, DotString) {
   EXPECT_EQ(parse_dot_string_local_part("@x.com").error, "empty local part");
   EXPECT_EQ(parse_dot_string_local_part("nobody").error, "missing @");
   EXPECT_EQ(parse_dot_string_local_part("a b@x.com").error, "unquoted space in local part");
-  EXPECT_EQ(parse_dot_string_local_part("a,b@x.com").error,
-            "invalid character ',' in local part");
+  EXPECT_EQ(parse_dot_string_local_part("a,b@x.com").error, "invalid character ',' in local part");
 }
 
 TEST(LocalPartSyntax, QuotedString) {

@@ -20,7 +20,8 @@ struct Answer {
   RequestFailure failure = RequestFailure::none;
 };
 
-class FakeRequest : public OneShotRequest<Answer>, public std::enable_shared_from_this<FakeRequest> {
+class FakeRequest : public OneShotRequest<Answer>,
+                    public std::enable_shared_from_this<FakeRequest> {
  public:
   FakeRequest(asio::io_context& io, Done done) : OneShotRequest(io, std::move(done)) {}
   void start(std::chrono::milliseconds timeout) { start_deadline(shared_from_this(), timeout); }

@@ -222,16 +222,15 @@ TEST_F(RegistryGateTest, ShutdownDropsPendingRequestsSilently) {
 TEST_F(RegistryGateTest, WorthWaitingForOnlyWhatIsOnTheWireAndFresh) {
   auto gate = make_gate();
   const auto before = std::chrono::steady_clock::now();
-  auto hung = gate->ask(RegistryProtocol::rdap, "rdap.example", launch(answered(), true),
-                        collect());
+  auto hung =
+      gate->ask(RegistryProtocol::rdap, "rdap.example", launch(answered(), true), collect());
   settle();
   EXPECT_TRUE(RegistryGate::worth_waiting_for(*hung, before, 1s));
   // Asked long before this verification started.
-  EXPECT_FALSE(
-      RegistryGate::worth_waiting_for(*hung, std::chrono::steady_clock::now() + 2s, 1s));
+  EXPECT_FALSE(RegistryGate::worth_waiting_for(*hung, std::chrono::steady_clock::now() + 2s, 1s));
   // Another request at the server has hung longer than the grace.
-  auto later = gate->ask(RegistryProtocol::rdap, "rdap.example", launch(answered(), true),
-                         collect());
+  auto later =
+      gate->ask(RegistryProtocol::rdap, "rdap.example", launch(answered(), true), collect());
   settle();
   EXPECT_TRUE(RegistryGate::worth_waiting_for(*later, before, 1s));
   EXPECT_FALSE(RegistryGate::worth_waiting_for(*later, before, 0ms));

@@ -64,9 +64,8 @@ TEST(SmtpSessionOutcome, ClassifiesConnectErrors) {
   EXPECT_EQ(
       classify_connect_error(SessionFailure::connection_error, asio::error::connection_refused),
       TcpConnect::refused);
-  EXPECT_EQ(
-      classify_connect_error(SessionFailure::connection_error, asio::error::host_unreachable),
-      TcpConnect::unreachable);
+  EXPECT_EQ(classify_connect_error(SessionFailure::connection_error, asio::error::host_unreachable),
+            TcpConnect::unreachable);
   EXPECT_EQ(classify_connect_error(SessionFailure::connection_error, asio::error::access_denied),
             TcpConnect::unreachable);
   EXPECT_EQ(
@@ -145,8 +144,8 @@ TEST(SmtpTransactionReplies, AFailurePartWayKeepsTheAnswersThatCame) {
 TEST(SmtpTransactionReplies, NoMoreRecipientRepliesThanRecipients) {
   TransactionSent sent;
   sent.recipients = 1;
-  const TransactionResult result =
-      read_transaction_replies(sent, SessionFailure::none, "", {reply(250), reply(250), reply(250)});
+  const TransactionResult result = read_transaction_replies(sent, SessionFailure::none, "",
+                                                            {reply(250), reply(250), reply(250)});
   EXPECT_EQ(result.rcpt_replies.size(), 1u);
 }
 

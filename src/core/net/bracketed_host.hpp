@@ -8,7 +8,7 @@
 namespace mailsentry {
 
 struct BracketedHost {
-  std::string_view host;                // inside the brackets
+  std::string_view host;                 // inside the brackets
   std::optional<std::string_view> port;  // after the ':' ("" for "[host]:"); none without one
 };
 

@@ -50,8 +50,8 @@ asio::ip::address to_address(const ares_addr6ttl& record) {
 // and sets `count` (records read) and `smallest_ttl`. Returns its status.
 template <typename Record>
 int read_address_records(int (*parse)(const unsigned char*, int, hostent**, Record*, int*),
-                         const unsigned char* answer, int length, AddressLookup& lookup,
-                         int& count, std::optional<int>& smallest_ttl) {
+                         const unsigned char* answer, int length, AddressLookup& lookup, int& count,
+                         std::optional<int>& smallest_ttl) {
   std::array<Record, kMaxAddressesPerAnswer> records{};
   count = kMaxAddressesPerAnswer;
   const int status = parse(answer, length, nullptr, records.data(), &count);
@@ -164,11 +164,10 @@ AddressLookup decode_address_answer(int type, const std::string& name, int statu
   int count = 0;
   std::optional<int> smallest_ttl;
   const int parse_status =
-      type == ns_t_a
-          ? read_address_records<ares_addrttl>(ares_parse_a_reply, answer, length, lookup, count,
-                                               smallest_ttl)
-          : read_address_records<ares_addr6ttl>(ares_parse_aaaa_reply, answer, length, lookup,
-                                                count, smallest_ttl);
+      type == ns_t_a ? read_address_records<ares_addrttl>(ares_parse_a_reply, answer, length,
+                                                          lookup, count, smallest_ttl)
+                     : read_address_records<ares_addr6ttl>(ares_parse_aaaa_reply, answer, length,
+                                                           lookup, count, smallest_ttl);
   if (parse_status == ARES_ENODATA || (parse_status == ARES_SUCCESS && count == 0)) {
     lookup.status = DnsStatus::no_data;  // e.g. only a CNAME leading nowhere
     lookup.addresses.clear();

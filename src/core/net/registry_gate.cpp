@@ -148,23 +148,22 @@ void RegistryGate::start(std::shared_ptr<Attempt> attempt) {
                asking.end());
   asking.push_back(attempt);
   std::weak_ptr<RegistryGate> weak = shared_from_this();
-  resolve(registry.host,
-          [weak, attempt](std::vector<asio::ip::address> addresses, std::string error) {
-            auto self = weak.lock();
-            if (!self || attempt->phase != Attempt::Phase::asking) return;
-            if (!error.empty()) {
-              // Resolvers may answer synchronously; replies always come from a handler.
-              asio::post(self->io_, [weak, attempt,
-                                     reply = unreachable_reply(std::move(error))]() mutable {
-                if (auto alive = weak.lock()) alive->on_reply(attempt, std::move(reply));
-              });
-              return;
-            }
-            attempt->operation =
-                attempt->launch(std::move(addresses), [weak, attempt](RegistryReply reply) {
-                  if (auto alive = weak.lock()) alive->on_reply(attempt, std::move(reply));
-                });
-          });
+  resolve(registry.host, [weak, attempt](std::vector<asio::ip::address> addresses,
+                                         std::string error) {
+    auto self = weak.lock();
+    if (!self || attempt->phase != Attempt::Phase::asking) return;
+    if (!error.empty()) {
+      // Resolvers may answer synchronously; replies always come from a handler.
+      asio::post(self->io_, [weak, attempt, reply = unreachable_reply(std::move(error))]() mutable {
+        if (auto alive = weak.lock()) alive->on_reply(attempt, std::move(reply));
+      });
+      return;
+    }
+    attempt->operation =
+        attempt->launch(std::move(addresses), [weak, attempt](RegistryReply reply) {
+          if (auto alive = weak.lock()) alive->on_reply(attempt, std::move(reply));
+        });
+  });
 }
 
 void RegistryGate::on_reply(const std::shared_ptr<Attempt>& attempt, RegistryReply reply) {
@@ -233,8 +232,7 @@ void RegistryGate::shutdown() {
 }
 
 // Removes and returns the attempts queued or under way for `registry`.
-std::vector<std::shared_ptr<RegistryGate::Attempt>> RegistryGate::take_pending(
-    Registry& registry) {
+std::vector<std::shared_ptr<RegistryGate::Attempt>> RegistryGate::take_pending(Registry& registry) {
   std::vector<std::shared_ptr<Attempt>> pending(registry.waiting.begin(), registry.waiting.end());
   registry.waiting.clear();
   for (const std::weak_ptr<Attempt>& weak : registry.asking) {

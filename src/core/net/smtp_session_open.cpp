@@ -54,20 +54,22 @@ void SmtpSession::after_connect(const std::error_code& error, bool attempted) {
 void SmtpSession::open_step(std::string command, std::string what, OpenStep next) {
   std::vector<std::string> commands;
   if (!command.empty()) commands.push_back(std::move(command));
-  exchange(std::move(commands), 1, std::move(what),
-           [this, next](SessionFailure failure, std::string detail, std::vector<SmtpReply> replies) {
-             if (failure != SessionFailure::none) {
-               finish_open(failure, std::move(detail));
-               return;
-             }
-             (this->*next)(replies.front());
-           });
+  exchange(
+      std::move(commands), 1, std::move(what),
+      [this, next](SessionFailure failure, std::string detail, std::vector<SmtpReply> replies) {
+        if (failure != SessionFailure::none) {
+          finish_open(failure, std::move(detail));
+          return;
+        }
+        (this->*next)(replies.front());
+      });
 }
 
 void SmtpSession::after_banner(const SmtpReply& banner) {
   greeted_ = true;
   if (banner.code != 220) {
-    finish_open(SessionFailure::refused_greeting, "greeting refused: " + brief_reply(banner), banner);
+    finish_open(SessionFailure::refused_greeting, "greeting refused: " + brief_reply(banner),
+                banner);
     return;
   }
   send_ehlo();
@@ -104,7 +106,8 @@ void SmtpSession::after_ehlo(const SmtpReply& reply) {
 
 void SmtpSession::after_helo(const SmtpReply& reply) {
   if (reply.code != 250) {
-    finish_open(SessionFailure::refused_hello, "EHLO and HELO refused: " + brief_reply(reply), reply);
+    finish_open(SessionFailure::refused_hello, "EHLO and HELO refused: " + brief_reply(reply),
+                reply);
     return;
   }
   capabilities_ = SmtpCapabilities{};

@@ -9,9 +9,16 @@ namespace mailsentry {
 const char* describe(SessionFailure failure) {
   // In the order of the enumerators.
   static constexpr const char* kDescriptions[] = {
-      "ok",           "timeout",           "connection error",     "malformed reply",
-      "greeting refused", "EHLO/HELO refused", "STARTTLS not offered", "STARTTLS failed",
-      "protocol error",   "aborted",
+      "ok",
+      "timeout",
+      "connection error",
+      "malformed reply",
+      "greeting refused",
+      "EHLO/HELO refused",
+      "STARTTLS not offered",
+      "STARTTLS failed",
+      "protocol error",
+      "aborted",
   };
   static_assert(std::size(kDescriptions) == static_cast<std::size_t>(SessionFailure::aborted) + 1);
   const auto index = static_cast<std::size_t>(failure);

@@ -2,8 +2,8 @@
 // TCP connect ended, and the short form of a reply quoted in a detail.
 #pragma once
 
-#include <system_error>
 #include <string>
+#include <system_error>
 
 #include "net/smtp_reply.hpp"
 
