@@ -61,10 +61,8 @@ constexpr int kDomainParams = sizeof kDomainTypes / sizeof kDomainTypes[0];
 KeptStatement domain_upsert = {"writing domain facts", kDomainUpsert, kDomainParams, kDomainTypes,
                                nullptr};
 
-// The row being read: a global, so that no C++ object is on the stack.
-DomainFactsRow row;
-
-void read_row(HeapTuple tuple, TupleDesc desc) {
+// One row as plain data (DomainFactsRow has no destructor).
+void read_row(HeapTuple tuple, TupleDesc desc, DomainFactsRow& row) {
   memset(&row, 0, sizeof row);
   text_field(tuple, desc, 1, row.domain);
   row.mx_found = bool_field(tuple, desc, 2);
@@ -128,12 +126,14 @@ void read_domain_facts(std::vector<KnownDomainFacts>& out) {
           "FROM mailsentry.domains "
           "WHERE greatest(mx_expires_at, catch_all_expires_at, created_expires_at) > now()",
           0, nullptr, nullptr, nullptr, true, 0);
-  for_each_result_row([&out](HeapTuple tuple, TupleDesc desc) {
-    read_row(tuple, desc);
+  SPITupleTable* table = SPI_tuptable;
+  auto* row = static_cast<DomainFactsRow*>(palloc(sizeof(DomainFactsRow)));
+  for (uint64 i = 0; i < SPI_processed; ++i) {
+    read_row(table->vals[i], table->tupdesc, *row);
     raise_if_failed(
-        run_guarded("restoring domain facts", [&out] { out.push_back(known_facts_of(row)); }),
+        run_guarded("restoring domain facts", [&out, row] { out.push_back(known_facts_of(*row)); }),
         "mailsentry worker");
-  });
+  }
 }
 
 }  // namespace mailsentry::pg

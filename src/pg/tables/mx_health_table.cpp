@@ -32,12 +32,11 @@ TimestampTz timestamp_of(std::chrono::system_clock::time_point at) {
          static_cast<std::int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 }
 
-// One open breaker, read as plain data (a global: nothing on the stack).
+// One open breaker, read as plain data (no destructor: safe on the stack).
 struct BreakerRow {
   FixedText<256> host;
   std::int64_t remaining_ms;
 };
-BreakerRow breaker_row;
 
 }  // namespace
 
@@ -64,17 +63,19 @@ void read_open_breakers(std::vector<std::pair<std::string, std::chrono::millisec
           "SELECT mx_host, (extract(epoch FROM circuit_breaker_open_until - now()) * 1000)::int8 "
           "FROM mailsentry.mx_health WHERE circuit_breaker_open_until > now()",
           0, nullptr, nullptr, nullptr, true, 0);
-  for_each_result_row([&out](HeapTuple tuple, TupleDesc desc) {
-    text_field(tuple, desc, 1, breaker_row.host);
-    breaker_row.remaining_ms = int8_field(tuple, desc, 2);
+  SPITupleTable* table = SPI_tuptable;
+  for (uint64 i = 0; i < SPI_processed; ++i) {
+    BreakerRow breaker_row;
+    text_field(table->vals[i], table->tupdesc, 1, breaker_row.host);
+    breaker_row.remaining_ms = int8_field(table->vals[i], table->tupdesc, 2);
     raise_if_failed(run_guarded("restoring MX health",
-                                [&out] {
+                                [&out, &breaker_row] {
                                   out.emplace_back(
                                       std::string(breaker_row.host.view()),
                                       std::chrono::milliseconds(breaker_row.remaining_ms));
                                 }),
                     "mailsentry worker");
-  });
+  }
 }
 
 }  // namespace mailsentry::pg

@@ -37,7 +37,10 @@ void apply_list_overrides(Lists& lists) {
       "SELECT list_name, lower(entry), action, coalesce(detail, '') "
       "FROM mailsentry.list_overrides",
       "mailsentry.list_overrides");
-  for_each_result_row([&lists](HeapTuple row, TupleDesc desc) {
+  SPITupleTable* table = SPI_tuptable;
+  for (uint64 i = 0; i < SPI_processed; ++i) {
+    HeapTuple row = table->vals[i];
+    TupleDesc desc = table->tupdesc;
     const char* list_name = database_text_field(row, desc, 1);
     const char* entry = database_text_field(row, desc, 2);
     const char* action = database_text_field(row, desc, 3);
@@ -50,17 +53,20 @@ void apply_list_overrides(Lists& lists) {
       else
         list->add(entry, detail);
     }));
-  });
+  }
 }
 
 void apply_weight_overrides(Weights& weights) {
   select_all("SELECT name, points FROM mailsentry.weight_overrides", "mailsentry.weight_overrides");
-  for_each_result_row([&weights](HeapTuple row, TupleDesc desc) {
+  SPITupleTable* table = SPI_tuptable;
+  for (uint64 i = 0; i < SPI_processed; ++i) {
+    HeapTuple row = table->vals[i];
+    TupleDesc desc = table->tupdesc;
     const char* name = database_text_field(row, desc, 1);
     const NullableInt points = nullable_int4_field(row, desc, 2);
-    if (!points.present) return;
+    if (!points.present) continue;
     raise_guarded(run_guarded("weight override", [&] { weights.set(name, points.value); }));
-  });
+  }
 }
 
 }  // namespace mailsentry::pg

@@ -105,12 +105,4 @@ inline const char* database_text_field(HeapTuple tuple, TupleDesc desc, int colu
   return value ? value : "";
 }
 
-// Calls `read(tuple, desc)` for each row of the last SPI result. `read` must
-// keep no C++ object with a destructor alive while it calls PostgreSQL.
-template <typename Read>
-void for_each_result_row(Read&& read) {
-  TupleDesc desc = SPI_tuptable->tupdesc;
-  for (uint64 i = 0; i < SPI_processed; ++i) read(SPI_tuptable->vals[i], desc);
-}
-
 }  // namespace mailsentry::pg

@@ -8,6 +8,7 @@
 
 #include "base/guard.hpp"
 #include "net/known_domain_facts.hpp"
+#include "pipeline/call_context.hpp"
 #include "tables/cache_writer.hpp"
 #include "tables/domains_table.hpp"
 #include "tables/mx_health_table.hpp"
@@ -21,61 +22,67 @@ namespace {
 
 constexpr int kPurgeBatch = 1000;
 
-// Globals: no C++ object on a stack that an ereport could unwind.
-std::vector<KnownDomainFacts> restored;
-std::vector<std::pair<std::string, std::chrono::milliseconds>> open_breakers;
-bool purge_batch_was_full = false;
+// What the engine gained since the last save, per MX: worker-lifetime state
+// (the totals already saved), not a call's.
 MxHealthChanges health_changes;
-std::vector<MxHealthChange> unsaved_health;
 
-void restore_body() {
+// What one restore reads, in a CallContext.
+struct RestoredFacts {
+  std::vector<KnownDomainFacts> domains;
+  std::vector<std::pair<std::string, std::chrono::milliseconds>> open_breakers;
+};
+
+void restore_body(void* state) {
   if (!mailsentry_relations_exist({"domains", "mx_health"})) return;
-  read_open_breakers(open_breakers);
-  read_domain_facts(restored);
+  RestoredFacts& restored = *static_cast<RestoredFacts*>(state);
+  read_open_breakers(restored.open_breakers);
+  read_domain_facts(restored.domains);
 }
 
-void purge_body() {
+void purge_body(void* state) {
   if (!mailsentry_relations_exist({"cache"})) return;
-  purge_batch_was_full =
+  *static_cast<bool*>(state) =
       purge_expired_cache_entries(kPurgeBatch) >= static_cast<std::uint64_t>(kPurgeBatch);
 }
 
-void health_body() {
+void health_body(void* state) {
   if (!mailsentry_relations_exist({"mx_health"})) return;
-  write_mx_health(unsaved_health);
+  write_mx_health(*static_cast<const std::vector<MxHealthChange>*>(state));
 }
 
 }  // namespace
 
 void restore_domain_facts() {
-  (void)run_guarded("restoring domain facts", [] {
-    restored.clear();
-    open_breakers.clear();
+  CallContext<RestoredFacts> restored =
+      CallContext<RestoredFacts>::create("restoring domain facts");
+  if (!run_in_transaction("restoring domain facts", restore_body, &*restored)) {
+    restored.finish();
+    return;
+  }
+  const GuardResult result = run_guarded("restoring domain facts", [&] {
+    worker_engine()->restore(std::move(restored->domains));
+    worker_engine()->restore_breakers(std::move(restored->open_breakers));
   });
-  if (!run_in_transaction("restoring domain facts", restore_body)) return;
-  const GuardResult result = run_guarded("restoring domain facts", [] {
-    worker_engine()->restore(std::move(restored));
-    worker_engine()->restore_breakers(std::move(open_breakers));
-    restored.clear();
-    open_breakers.clear();
-  });
+  restored.finish();
   if (result.failed)
     ereport(WARNING, (errcode(result.sqlstate), errmsg("mailsentry worker: %s", result.message)));
 }
 
 bool purge_expired_entries() {
-  purge_batch_was_full = false;
-  (void)run_in_transaction("purging the cache", purge_body);
-  return purge_batch_was_full;
+  bool batch_was_full = false;
+  (void)run_in_transaction("purging the cache", purge_body, &batch_was_full);
+  return batch_was_full;
 }
 
 void save_mx_health(bool with_counters) {
-  const GuardResult collected = run_guarded("saving MX health", [with_counters] {
-    unsaved_health.clear();
-    health_changes.take(worker_engine()->stats().mx, with_counters, unsaved_health);
+  CallContext<std::vector<MxHealthChange>> unsaved =
+      CallContext<std::vector<MxHealthChange>>::create("saving MX health");
+  const GuardResult collected = run_guarded("saving MX health", [&] {
+    health_changes.take(worker_engine()->stats().mx, with_counters, *unsaved);
   });
-  if (collected.failed || unsaved_health.empty()) return;
-  (void)run_in_transaction("saving MX health", health_body);
+  if (!collected.failed && !unsaved->empty())
+    (void)run_in_transaction("saving MX health", health_body, &*unsaved);
+  unsaved.finish();
 }
 
 }  // namespace mailsentry::pg
