@@ -55,6 +55,8 @@ namespace mailsentry::pg {
 extern "C" Datum verify_emails(PG_FUNCTION_ARGS) {
   BatchOptions options;
   options.entry_point = "verify_emails";
+  options.submitting_point = "verify_emails submitting";
+  options.finishing_point = "verify_emails finishing";
   if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
     options.depth_text = text_to_cstring(PG_GETARG_TEXT_PP(1));
   options.depth = depth_from_argument(options.depth_text);

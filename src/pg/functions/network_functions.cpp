@@ -28,25 +28,47 @@ PG_FUNCTION_INFO_V1(mailsentry_cached_result);
 namespace mailsentry::pg {
 namespace {
 
-// The one row of a single-address call, copied out of the batch before the
-// call's context goes.
+// What a single-address call makes of its one finished input, built while
+// the batch is alive (no copy of the record).
 struct SingleRow {
   ResultSink sink;  // first member: the sink handed to the path is the row
-  VerificationRecord* record;
+  FunctionCallInfo fcinfo;
+  bool as_json;
+  Datum row;                   // the email_verification row, unless as_json
+  VerificationRecord* record;  // as_json: a copy for the JSON form
   RowTiming timing;
 };
 
 void keep_single_row(ResultSink* sink, const AddressBatch& batch, std::size_t,
                      TimestampTz checked_at) {
-  SingleRow* row = reinterpret_cast<SingleRow*>(sink);
-  *row->record = batch.record;
-  row->timing = row_timing(batch, checked_at);
+  SingleRow* out = reinterpret_cast<SingleRow*>(sink);
+  FunctionCallInfo fcinfo = out->fcinfo;
+  out->timing = row_timing(batch, checked_at);
+  if (!out->as_json) {
+    out->row = verification_record_to_datum(fcinfo, PG_GETARG_DATUM(0), batch.record, out->timing);
+    return;
+  }
+  out->record = static_cast<VerificationRecord*>(palloc(sizeof(VerificationRecord)));
+  memcpy(out->record, &batch.record, sizeof(VerificationRecord));
 }
 
-SingleRow verify_one(FunctionCallInfo fcinfo, const char* entry_point, bool cache_only) {
+struct EntryPoint {
+  const char* name;
+  const char* submitting;
+  const char* finishing;
+};
+constexpr EntryPoint kVerifyEmail{"verify_email", "verify_email submitting",
+                                  "verify_email finishing"};
+constexpr EntryPoint kCachedResult{"mailsentry.cached_result", "mailsentry.cached_result",
+                                   "mailsentry.cached_result"};
+
+SingleRow verify_one(FunctionCallInfo fcinfo, const EntryPoint& entry, bool cache_only,
+                     bool as_json) {
   const Utf8Text input = text_as_utf8(PG_GETARG_TEXT_PP(0));
   BatchOptions options;
-  options.entry_point = entry_point;
+  options.entry_point = entry.name;
+  options.submitting_point = entry.submitting;
+  options.finishing_point = entry.finishing;
   options.cache_only = cache_only;
   if (!cache_only) {
     if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
@@ -54,9 +76,7 @@ SingleRow verify_one(FunctionCallInfo fcinfo, const char* entry_point, bool cach
     options.depth = depth_from_argument(options.depth_text);
     options.refresh = PG_NARGS() > 2 && !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
   }
-  SingleRow row{{keep_single_row},
-                static_cast<VerificationRecord*>(palloc0(sizeof(VerificationRecord))),
-                {0, 0}};
+  SingleRow row{{keep_single_row}, fcinfo, as_json, 0, nullptr, {0, 0}};
   verify_in_backend(options, &input, 1, row.sink);
   return row;
 }
@@ -68,17 +88,15 @@ SingleRow verify_one(FunctionCallInfo fcinfo, const char* entry_point, bool cach
 namespace mailsentry::pg {
 
 extern "C" Datum verify_email(PG_FUNCTION_ARGS) {
-  const SingleRow row = verify_one(fcinfo, "verify_email", false);
-  return verification_record_to_datum(fcinfo, PG_GETARG_DATUM(0), *row.record, row.timing);
+  return verify_one(fcinfo, kVerifyEmail, false, false).row;
 }
 
 extern "C" Datum mailsentry_cached_result(PG_FUNCTION_ARGS) {
-  const SingleRow row = verify_one(fcinfo, "mailsentry.cached_result", true);
-  return verification_record_to_datum(fcinfo, PG_GETARG_DATUM(0), *row.record, row.timing);
+  return verify_one(fcinfo, kCachedResult, true, false).row;
 }
 
 extern "C" Datum verify_email_json(PG_FUNCTION_ARGS) {
-  const SingleRow row = verify_one(fcinfo, "verify_email", false);
+  const SingleRow row = verify_one(fcinfo, kVerifyEmail, false, true);
   const VerificationRecord& record = *row.record;
   const Utf8Text email = text_as_utf8(PG_GETARG_TEXT_PP(0));
   const char* domain_created = "";

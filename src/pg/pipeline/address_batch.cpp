@@ -42,23 +42,22 @@ void start_batch(AddressBatch& batch, const BatchOptions& options, const Utf8Tex
                  int count) {
   const TimestampTz started = GetCurrentTimestamp();
   ensure_user_config_current();
-  raise_if_failed(
-      run_guarded(options.entry_point,
-                  [&] {
-                    batch.options = options;
-                    batch.depth_text = options.depth_text;
-                    batch.submitting_point = std::string(options.entry_point) + " submitting";
-                    batch.finishing_point = std::string(options.entry_point) + " finishing";
-                    batch.started = started;
-                    std::unordered_set<std::string_view> seen;
-                    batch.inputs.reserve(static_cast<std::size_t>(count));
-                    for (int i = 0; i < count; ++i) {
-                      const std::string_view text(texts[i].data, texts[i].size);
-                      if (options.distinct && !seen.insert(text).second) continue;
-                      batch.inputs.emplace_back().text = text;
-                    }
-                  }),
-      options.entry_point);
+  raise_if_failed(run_guarded(options.entry_point,
+                              [&] {
+                                batch.options = options;
+                                batch.depth_text = options.depth_text;
+                                batch.started = started;
+                                batch.inputs.reserve(static_cast<std::size_t>(count));
+                                // One input needs no set to be distinct (verify_email).
+                                const bool dedupe = options.distinct && count > 1;
+                                std::unordered_set<std::string_view> seen;
+                                for (int i = 0; i < count; ++i) {
+                                  const std::string_view text(texts[i].data, texts[i].size);
+                                  if (dedupe && !seen.insert(text).second) continue;
+                                  batch.inputs.emplace_back().text = text;
+                                }
+                              }),
+                  options.entry_point);
 }
 
 namespace {
@@ -135,7 +134,7 @@ void finish_input(AddressBatch& batch, ResultSink& sink, std::size_t input,
                   const NetworkFactsPod* facts, bool cached, TimestampTz checked_at,
                   const char* missing_reason) {
   raise_if_failed(
-      run_guarded(batch.finishing_point.c_str(),
+      run_guarded(batch.options.finishing_point,
                   [&] {
                     Verification& v = batch.inputs[input].started->v;
                     std::optional<NetworkFacts> network;

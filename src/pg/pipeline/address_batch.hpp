@@ -25,7 +25,11 @@
 namespace mailsentry::pg {
 
 struct BatchOptions {
-  const char* entry_point;  // names the guarded steps and the errors (static text)
+  // Static text naming the guarded steps (mailsentry.debug_fail_point) and
+  // the errors: the call, handing a request over, finishing a verdict.
+  const char* entry_point;
+  const char* submitting_point;
+  const char* finishing_point;
   Depth depth = Depth::standard;
   const char* depth_text = "standard";  // as the caller wrote it
   bool refresh = false;                 // never serve from the cache
@@ -59,7 +63,6 @@ struct PendingAddress {
 struct AddressBatch {
   BatchOptions options;
   std::string depth_text;
-  std::string submitting_point, finishing_point;
   TimestampTz started = 0;
   std::vector<BatchInput> inputs;
   std::size_t prepared = 0;  // inputs [0, prepared) are checked, cached or pending

@@ -30,7 +30,9 @@ class CallContext {
     owner->callback.func = destroy;
     owner->callback.arg = owner;
     MemoryContextRegisterResetCallback(memory, &owner->callback);
-    raise_if_failed(run_guarded(entry_point, [&] { owner->object = new (storage) T(); }),
+    // Default-initialised: plain-data members are written before they are
+    // read, and zeroing kilobytes of them would cost every call.
+    raise_if_failed(run_guarded(entry_point, [&] { owner->object = new (storage) T; }),
                     entry_point);
     return CallContext(memory, owner->object);
   }

@@ -28,7 +28,7 @@ struct InFlight {
 // Hands pending address `index` to the worker in `slot`; the slot is given
 // back when its request cannot be written.
 void submit_pending(AddressBatch& batch, InFlight& flight, std::size_t index, int slot) {
-  const GuardResult built = run_guarded(batch.submitting_point.c_str(), [&] {
+  const GuardResult built = run_guarded(batch.options.submitting_point, [&] {
     const PendingAddress& p = batch.pending[index];
     request_to_pod(*batch.inputs[p.first_input].started->request, batch.request_pod);
   });

@@ -80,6 +80,8 @@ void start_items(const JobItems& fetched) {
   CallContext<JobRound> round = CallContext<JobRound>::create(kStartingItems);
   BatchOptions options;
   options.entry_point = kStartingItems;
+  options.submitting_point = kStartingItems;
+  options.finishing_point = kStartingItems;
   options.depth = runner.depth;
   options.depth_text = depth_name(runner.depth).data();  // names are literals
   options.distinct = false;                              // one verdict per item, duplicates too
