@@ -491,5 +491,33 @@ TEST(NetworkEngineInFlight, MxOnlyIsNotSharedWithAFullVerification) {
   EXPECT_EQ(by_tag[2].mx_records, std::vector<std::string>{"mx.restore.test"});
 }
 
+// ------------------------------------------------------------- shutdown ---
+
+// The worker destroys its engine on SIGTERM, whatever the engine is doing.
+// Answers that arrive while it tears down were posted to the loop as
+// handlers; none may run once the components they call into are gone (a
+// DNS answer delivered after the tear-down once crashed the worker: the
+// soak's SIGTERM under load). Each round stops the engine at another moment
+// of a stream of DNS answers and SMTP probes.
+TEST(NetworkEngineShutdown, DestroyedWhileAnswersArriveRunsNoHandlerAfterTearDown) {
+  EngineHarness harness;
+  ASSERT_EQ(harness.start(R"({"recipients": {"alice@known.restore.test": [250, "2.1.5 OK"]}})"),
+            "");
+  std::uint64_t tag = 0;
+  for (int round = 0; round < 40; ++round) {
+    NetworkEngine& engine = harness.make_engine();
+    for (int i = 0; i < 150; ++i) {
+      // Unknown names: NXDOMAIN answers; the known domain: MX, A, then SMTP.
+      engine.submit(++tag, request_for("u" + std::to_string(i) + "@r" + std::to_string(round) +
+                                       "n" + std::to_string(i) + ".restore.test"));
+      engine.submit(++tag,
+                    request_for("u" + std::to_string(round * 1000 + i) + "@known.restore.test"));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(round * 250));
+    harness.engine.reset();  // joins the I/O thread: a handler run too late crashes here
+  }
+  SUCCEED() << tag << " requests submitted over 40 engines";
+}
+
 }  // namespace
 }  // namespace mailsentry

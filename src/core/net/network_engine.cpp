@@ -183,6 +183,10 @@ NetworkEngine::~NetworkEngine() {
   std::promise<void> torn_down;
   auto done = torn_down.get_future();
   asio::post(impl_->io, [impl = impl_.get(), &torn_down] {
+    // Stopped first: handlers already queued (a DNS answer being delivered,
+    // a probe's completion) call into the components and must never run
+    // after them. They are destroyed, not run, with the io_context.
+    impl->io.stop();
     impl->smtp->shutdown();
     impl->verifier.reset();
     impl->canary.reset();
