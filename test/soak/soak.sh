@@ -373,7 +373,12 @@ result=$(sed -n 's/^RESULT //p' "$BENCH_STATE/driver.out")
 if [[ -z $result ]]; then
   problems+=("the driver gave no result (exit $driver_status)")
 elif ((driver_status != 0)); then
-  problems+=("$("$BENCH_PYTHON" -c 'import json, sys; r = json.loads(sys.argv[1]); print(f"{r[\"failure_count\"]} failures, first: {r[\"failures\"][0] if r[\"failures\"] else \"?\"}")' "$result")")
+  # No backslash inside an f-string's braces: Python 3.11 (Debian 12) refuses it.
+  problems+=("$("$BENCH_PYTHON" -c '
+import json, sys
+r = json.loads(sys.argv[1])
+first = r["failures"][0] if r["failures"] else "?"
+print("%d failures, first: %s" % (r["failure_count"], first))' "$result")")
 fi
 if ((${#problems[@]})); then
   cp "$SERVER_LOG" "$BENCH_STATE/server.log" 2>/dev/null
