@@ -144,6 +144,40 @@ ALTER TABLE mailsentry.job_queue DROP CONSTRAINT job_queue_depth_check;
 ALTER TABLE mailsentry.job_queue ADD CONSTRAINT job_queue_depth_check
   CHECK (depth = ANY (mailsentry.depth_names()));
 
+-- submit() in one pass over its list: each exact text once, numbered in the
+-- order of first occurrence (a GROUP BY and a sort cost seconds per million).
+CREATE FUNCTION mailsentry.distinct_elements(elements text[])
+  RETURNS TABLE (item bigint, element text)
+  AS 'MODULE_PATHNAME', 'mailsentry_distinct_elements'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mailsentry.distinct_elements(text[]) IS
+  'The non-NULL, non-empty elements of an array, each exact text once, numbered from 1 in the order of first occurrence';
+
+-- A job's items go with it through one statement-level trigger, not a
+-- foreign key: the key's check ran once per inserted item, the larger part
+-- of submitting a million addresses.
+ALTER TABLE mailsentry.job_items DROP CONSTRAINT job_items_job_id_fkey;
+CREATE FUNCTION mailsentry.delete_job_items() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  AS $$
+  BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+      TRUNCATE mailsentry.job_items;
+    ELSE
+      DELETE FROM mailsentry.job_items i USING deleted_jobs d WHERE i.job_id = d.job_id;
+    END IF;
+    RETURN NULL;
+  END
+  $$;
+COMMENT ON FUNCTION mailsentry.delete_job_items() IS
+  'Trigger: deletes the items of deleted jobs (all items when mailsentry.job_queue is truncated)';
+REVOKE EXECUTE ON FUNCTION mailsentry.delete_job_items() FROM PUBLIC;
+CREATE TRIGGER job_queue_delete_items AFTER DELETE ON mailsentry.job_queue
+  REFERENCING OLD TABLE AS deleted_jobs
+  FOR EACH STATEMENT EXECUTE FUNCTION mailsentry.delete_job_items();
+CREATE TRIGGER job_queue_truncate_items AFTER TRUNCATE ON mailsentry.job_queue
+  FOR EACH STATEMENT EXECUTE FUNCTION mailsentry.delete_job_items();
+
 -- Labels are shown in mailsentry.jobs: at most 200 characters. The error for
 -- an unknown depth echoes at most 40 characters of it.
 CREATE OR REPLACE FUNCTION mailsentry.submit(emails text[], depth text DEFAULT 'standard',
@@ -169,13 +203,10 @@ CREATE OR REPLACE FUNCTION mailsentry.submit(emails text[], depth text DEFAULT '
       VALUES (session_user, coalesce(label, ''), depth, 0)
       RETURNING job_id INTO new_job;
     -- Exact duplicates are verified once; NULL and empty elements are skipped.
+    -- Inserted in item order: the primary key grows at its right edge.
     INSERT INTO mailsentry.job_items (job_id, item, email, address)
-      SELECT new_job, row_number() OVER (ORDER BY first_position), e,
-             @extschema@.email_normalize(e)
-      FROM (SELECT e, min(position) AS first_position
-            FROM unnest(emails) WITH ORDINALITY AS u(e, position)
-            WHERE e IS NOT NULL AND e <> ''
-            GROUP BY e) d;
+      SELECT new_job, d.item, d.element, @extschema@.email_normalize(d.element)
+      FROM mailsentry.distinct_elements(emails) d;
     GET DIAGNOSTICS item_count = ROW_COUNT;
     UPDATE mailsentry.job_queue SET total = item_count,
         state = CASE WHEN item_count = 0 THEN 'finished' ELSE 'queued' END,

@@ -5,13 +5,15 @@ extern "C" {
 }
 
 #include <algorithm>
-#include <unordered_set>
+#include <string_view>
+#include <vector>
 
 #include "base/guard.hpp"
 #include "base/settings.hpp"
 #include "queue/request_queue.hpp"
 #include "tables/user_config.hpp"
 #include "verdict/engine_config.hpp"
+#include "verdict/first_occurrences.hpp"
 #include "verdict/verification_record_fill.hpp"
 
 namespace mailsentry::pg {
@@ -24,11 +26,10 @@ void count_cache_hit() {
   if (shared_queue != nullptr) pg_atomic_fetch_add_u64(&shared_queue->stats.cache_hits, 1);
 }
 
-// Whether the cache entry read into batch.cache_entry gives `input` its facts.
-bool cache_serves(AddressBatch& batch) {
-  const NetworkRequestPod& request = batch.request_pod;
-  if (!read_cache_entry(request.address.bytes, request.address.size, batch.cache_entry))
-    return false;
+// Whether the cache entry of `address` (read into batch.cache_entry) gives
+// its input the facts.
+bool cache_serves(AddressBatch& batch, const Utf8Text& address) {
+  if (!read_cache_entry(address.data, address.size, batch.cache_entry)) return false;
   // mailsentry.cached_result takes any entry, as deep and as old as it is.
   if (batch.options.cache_only) return true;
   if (!cache_entry_serves(batch.cache_entry, batch.options.depth)) return false;
@@ -42,22 +43,27 @@ void start_batch(AddressBatch& batch, const BatchOptions& options, const Utf8Tex
                  int count) {
   const TimestampTz started = GetCurrentTimestamp();
   ensure_user_config_current();
-  raise_if_failed(run_guarded(options.entry_point,
-                              [&] {
-                                batch.options = options;
-                                batch.depth_text = options.depth_text;
-                                batch.started = started;
-                                batch.inputs.reserve(static_cast<std::size_t>(count));
-                                // One input needs no set to be distinct (verify_email).
-                                const bool dedupe = options.distinct && count > 1;
-                                std::unordered_set<std::string_view> seen;
-                                for (int i = 0; i < count; ++i) {
-                                  const std::string_view text(texts[i].data, texts[i].size);
-                                  if (dedupe && !seen.insert(text).second) continue;
-                                  batch.inputs.emplace_back().text = text;
-                                }
-                              }),
-                  options.entry_point);
+  raise_if_failed(
+      run_guarded(options.entry_point,
+                  [&] {
+                    batch.options = options;
+                    batch.depth_text = options.depth_text;
+                    batch.started = started;
+                    batch.inputs.reserve(static_cast<std::size_t>(count));
+                    // One input needs no set to be distinct (verify_email).
+                    if (!options.distinct || count == 1) {
+                      for (int i = 0; i < count; ++i)
+                        batch.inputs.emplace_back().text = {texts[i].data, texts[i].size};
+                      return;
+                    }
+                    std::vector<std::string_view> views;
+                    views.reserve(static_cast<std::size_t>(count));
+                    for (int i = 0; i < count; ++i)
+                      views.emplace_back(texts[i].data, texts[i].size);
+                    for (const std::size_t first : first_occurrences(views))
+                      batch.inputs.emplace_back().text = views[first];
+                  }),
+      options.entry_point);
 }
 
 namespace {
@@ -79,20 +85,14 @@ void check_offline(AddressBatch& batch, std::size_t begin, std::size_t end) {
 
 void serve_from_cache(AddressBatch& batch, ResultSink& sink, std::size_t begin, std::size_t end) {
   for (std::size_t input = begin; input < end; ++input) {
-    bool needs_network = false;
-    raise_if_failed(run_guarded(batch.options.entry_point,
-                                [&] {
-                                  const auto& request = batch.inputs[input].started->request;
-                                  if (!request) return;
-                                  request_to_pod(*request, batch.request_pod);
-                                  needs_network = true;
-                                }),
-                    batch.options.entry_point);
-    if (!needs_network) {
+    // The cache key, viewed in the request (plain data: a pointer and a size).
+    const std::optional<NetworkRequest>& request = batch.inputs[input].started->request;
+    if (!request) {
       finish_input(batch, sink, input, nullptr, false, 0, "");
       continue;
     }
-    if (!batch.options.refresh && cache_serves(batch)) {
+    const Utf8Text address{request->address.data(), request->address.size()};
+    if (!batch.options.refresh && cache_serves(batch, address)) {
       finish_input(batch, sink, input, &batch.cache_entry.facts, true, batch.cache_entry.checked_at,
                    "");
       continue;
@@ -103,9 +103,9 @@ void serve_from_cache(AddressBatch& batch, ResultSink& sink, std::size_t begin, 
     }
     raise_if_failed(run_guarded(batch.options.entry_point,
                                 [&] {
-                                  const std::string address(batch.request_pod.address.view());
                                   const auto [it, inserted] = batch.pending_by_address.emplace(
-                                      address, batch.pending.size());
+                                      std::string(address.data, address.size),
+                                      batch.pending.size());
                                   // A spelling met after its mailbox was answered (in an
                                   // earlier window) is a mailbox of its own again.
                                   if (!inserted && !batch.pending[it->second].finished) {

@@ -65,5 +65,20 @@ SELECT state, total FROM mailsentry.jobs WHERE job_id = :empty_job;
 SELECT mailsentry.forget('zoe@exists-mail.net') AS forgotten;
 SELECT count(*) FROM mailsentry.job_items WHERE email = 'zoe@exists-mail.net';
 
+-- submit() takes each exact text once, numbered in order of first occurrence
+-- (mailsentry.distinct_elements); NULL and empty elements are left out.
+SELECT * FROM mailsentry.distinct_elements(ARRAY['b@x.org', NULL, 'a@x.org', '', 'b@x.org',
+                                                 'A@x.org', 'a@x.org']);
+SELECT count(*) AS rows FROM mailsentry.distinct_elements('{}'::text[]);
+SELECT count(*) AS rows FROM mailsentry.distinct_elements(NULL);
+
+-- Deleting a job deletes its items; emptying the job table empties them all.
+SELECT count(*) > 0 AS has_items FROM mailsentry.job_items WHERE job_id = :job2;
+DELETE FROM mailsentry.job_queue WHERE job_id = :job2;
+SELECT count(*) AS items_left FROM mailsentry.job_items WHERE job_id = :job2;
+SELECT count(*) > 0 AS other_jobs_keep_items FROM mailsentry.job_items;
+TRUNCATE mailsentry.job_queue;
+SELECT count(*) AS items_left FROM mailsentry.job_items;
+
 DROP OWNED BY mailsentry_jobs_user;
 DROP ROLE mailsentry_jobs_user;
