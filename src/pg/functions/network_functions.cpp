@@ -15,6 +15,7 @@ extern "C" {
 #include "base/text_encoding.hpp"
 #include "functions/depth_argument.hpp"
 #include "functions/result_tuple.hpp"
+#include "functions/row_by_row_notice.hpp"
 #include "pipeline/backend_verification.hpp"
 #include "pipeline/call_context.hpp"
 #include "verdict/record_json.hpp"
@@ -77,7 +78,8 @@ SingleRow verify_one(FunctionCallInfo fcinfo, const EntryPoint& entry, bool cach
     options.refresh = PG_NARGS() > 2 && !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
   }
   SingleRow row{{keep_single_row}, fcinfo, as_json, 0, nullptr, {0, 0}};
-  verify_in_backend(options, &input, 1, row.sink);
+  const std::size_t networked = verify_in_backend(options, &input, 1, row.sink);
+  if (!cache_only) note_network_verifications(networked);
   return row;
 }
 

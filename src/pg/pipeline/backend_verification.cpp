@@ -9,12 +9,14 @@ extern "C" {
 
 namespace mailsentry::pg {
 
-void verify_in_backend(const BatchOptions& options, const Utf8Text* texts, int count,
-                       ResultSink& sink) {
+std::size_t verify_in_backend(const BatchOptions& options, const Utf8Text* texts, int count,
+                              ResultSink& sink) {
   CallContext<AddressBatch> call = CallContext<AddressBatch>::create(options.entry_point);
   start_batch(*call, options, texts, count);
   run_batch(*call, sink);
+  const std::size_t handed_to_worker = call->pending.size();
   call.finish();
+  return handed_to_worker;
 }
 
 RowTiming row_timing(const AddressBatch& batch, TimestampTz checked_at) {

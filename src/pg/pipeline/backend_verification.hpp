@@ -9,10 +9,11 @@
 namespace mailsentry::pg {
 
 // Runs `count` inputs through the path; each finished input goes to `sink`.
-// The batch lives in a call context that is deleted at the end, or by the
-// reset that follows an ERROR or cancel. PostgreSQL side.
-void verify_in_backend(const BatchOptions& options, const Utf8Text* texts, int count,
-                       ResultSink& sink);
+// Returns how many addresses went to the worker (the network). The batch
+// lives in a call context that is deleted at the end, or by the reset that
+// follows an ERROR or cancel. PostgreSQL side.
+std::size_t verify_in_backend(const BatchOptions& options, const Utf8Text* texts, int count,
+                              ResultSink& sink);
 
 // The timing columns of a row finished now: when its facts were gathered
 // (`checked_at`, 0 for now) and how long the call has taken.

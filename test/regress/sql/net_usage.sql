@@ -58,3 +58,30 @@ UPDATE it.customers c SET verdict = v.verdict
 FROM mailsentry.cache k CROSS JOIN LATERAL mailsentry.cached_result(k.address) v
 WHERE k.address = email_normalize(c.email);
 SELECT count(*) FILTER (WHERE verdict IS NOT NULL) AS with_verdict FROM it.customers;
+
+-- 6. verify_email() row by row over many rows: each call waits for its own
+-- answer. Once a statement has made 100 network verifications, one NOTICE
+-- (with a HINT naming verify_emails and mailsentry.submit), once per statement.
+CREATE TABLE it.many (email text, verdict text);
+INSERT INTO it.many SELECT 'row' || i || '@exists-mail.net', NULL FROM generate_series(1, 150) i;
+UPDATE it.many SET verdict = (verify_email(email)).verdict;
+SELECT count(*) AS rows, count(*) FILTER (WHERE verdict = 'invalid') AS invalid FROM it.many;
+-- The next statement counts afresh: 99 network verifications say nothing.
+CREATE TABLE it.fewer AS
+  SELECT 'few' || i || '@exists-mail.net' AS email FROM generate_series(1, 99) i;
+SELECT count(*) AS verified FROM it.fewer f CROSS JOIN LATERAL verify_email(f.email) v;
+-- Cached answers are not network verifications: no NOTICE.
+UPDATE it.many SET verdict = (verify_email(email)).verdict;
+-- A function looping over rows is one statement too.
+CREATE FUNCTION it.verify_each() RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  n int := 0;
+  r record;
+BEGIN
+  FOR r IN SELECT 'loop' || i || '@exists-mail.net' AS email FROM generate_series(1, 101) i LOOP
+    PERFORM verify_email(r.email);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END $$;
+SELECT it.verify_each() AS verified;
