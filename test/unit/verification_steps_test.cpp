@@ -31,7 +31,11 @@ TEST(VerificationSteps, RequestCarriesTheNormalizedAddressAndItsSettings) {
   ASSERT_TRUE(request);
   EXPECT_EQ(request->address, "Jane.Doe@mail.acme-widgets.co.uk");
   EXPECT_EQ(request->domain, "mail.acme-widgets.co.uk");
-  EXPECT_EQ(request->registrable_domain, "acme-widgets.co.uk");
+  // Only a request handed to the network needs its registrable domain.
+  EXPECT_EQ(request->registrable_domain, "");
+  NetworkRequest completed = *request;
+  complete_network_request(completed);
+  EXPECT_EQ(completed.registrable_domain, "acme-widgets.co.uk");
   EXPECT_EQ(request->depth, Depth::extended);
   EXPECT_FALSE(request->mx_only);
   ASSERT_EQ(request->smtp.timeouts.size(), 1u);

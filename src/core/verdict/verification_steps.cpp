@@ -23,12 +23,16 @@ std::optional<NetworkRequest> start_verification(std::string_view input, Depth d
   NetworkRequest request;
   request.address = v.address.normalized();
   request.domain = v.address.domain;
-  request.registrable_domain = registrable_domain(v.address.domain);
   request.needs_smtputf8 = v.address.utf8_local;
   request.mx_only = v.typo.domain_typo;
   request.depth = depth;
   request.smtp = probe;
   return request;
+}
+
+void complete_network_request(NetworkRequest& request) {
+  if (request.registrable_domain.empty())
+    request.registrable_domain = registrable_domain(request.domain);
 }
 
 void finish_verification(Verification& v, std::optional<NetworkFacts> facts,

@@ -17,9 +17,15 @@ namespace mailsentry {
 // nothing when no network check can change the verdict (invalid syntax, a
 // provider format violation, a system address, an address literal); `v` is
 // then final apart from assess().
+// The request's registrable domain is left empty: the cache may answer it,
+// and only the network needs it (complete_network_request).
 std::optional<NetworkRequest> start_verification(std::string_view input, Depth depth,
                                                  const ProbeSettings& probe, const Lists& lists,
                                                  Verification& v);
+
+// Fills what only the network needs (the registrable domain, a public-suffix
+// lookup) into a request about to be handed to the network engine.
+void complete_network_request(NetworkRequest& request);
 
 // Takes in the worker's facts (or notes that none came) and scores.
 void finish_verification(Verification& v, std::optional<NetworkFacts> facts,

@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "verdict/verification_steps.hpp"
+
 namespace mailsentry::pg {
 
 namespace {
@@ -28,6 +30,7 @@ void describe_request(const NetworkRequest& request, CacheWrite& meta) {
 void submit_internal(InternalRequest request, NetworkRequest network) {
   if (engine == nullptr) throw std::logic_error("the network engine is not running");
   const std::uint64_t tag = next_tag++;  // only names the request: its origin is in `requests`
+  complete_network_request(network);
   describe_request(network, request.meta);
   const InternalKind kind = request.kind;
   const std::int64_t job_id = request.job_id;
