@@ -13,6 +13,8 @@ take the addresses in file order. The defaults send what mailsentry sends
 with its default settings (EHLO localhost, MAIL FROM:<>).
 
 Prints one line of "key=value" pairs: addresses, seconds, rate (addresses/s),
+median_ms (the median time of one probe, connect to QUIT's reply; with
+--parallel 1 the bare probe a single verification is compared with),
 accepted (250/251), rejected (550), other (any other RCPT reply), errors
 (connection or protocol failures), wrong (answers that contradict the
 expectation; "other" and errors count as wrong), then up to five examples of
@@ -22,6 +24,7 @@ expected.
 import argparse
 import collections
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -85,6 +88,7 @@ def main():
     lock = threading.Lock()
     counts = collections.Counter()
     examples = []
+    probe_ms = []
     next_index = iter(range(len(work)))
 
     def run():
@@ -94,6 +98,7 @@ def main():
             if index is None:
                 return
             address, expected = work[index]
+            probe_started = time.monotonic()
             try:
                 code, text = probe(args.host, args.port, args.helo, args.mail_from, address,
                                    args.timeout)
@@ -102,7 +107,9 @@ def main():
                 note = f"{address}: {text}" if kind == "other" else None
             except (OSError, ConnectionError) as error:
                 kind, wrong, note = "errors", True, f"{address}: {error}"
+            elapsed_ms = (time.monotonic() - probe_started) * 1000
             with lock:
+                probe_ms.append(elapsed_ms)
                 counts[kind] += 1
                 counts["wrong"] += wrong
                 if note and len(examples) < 5:
@@ -115,7 +122,9 @@ def main():
     for thread in threads:
         thread.join()
     seconds = time.monotonic() - started
+    median_ms = statistics.median(probe_ms) if probe_ms else 0.0
     print(f"addresses={len(work)} seconds={seconds:.2f} rate={len(work) / seconds:.1f} "
+          f"median_ms={median_ms:.3f} "
           f"accepted={counts['accepted']} rejected={counts['rejected']} other={counts['other']} "
           f"errors={counts['errors']} wrong={counts['wrong']}"
           + "".join(f"\nexample: {note}" for note in examples))

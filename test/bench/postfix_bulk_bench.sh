@@ -188,7 +188,7 @@ import json, secrets, sys
 state, n, domains, postfix_ip, rdap_ip, mx_host, rdap_host = sys.argv[1:]
 n, domains = int(n), int(domains)
 NAMES = ["anna", "bruno", "carla", "david", "elena", "felix", "greta", "hugo", "irene", "jonas"]
-prefixes = {run: f"pf{run}{secrets.token_hex(3)}" for run in ("a", "b")}
+prefixes = {run: f"pf{run}{secrets.token_hex(3)}" for run in ("a", "b", "e")}
 zones = [f"host-record={mx_host},{postfix_ip}", f"host-record={rdap_host},{rdap_ip}"]
 vdomains, vmailbox, table = [], [], []
 for run, prefix in prefixes.items():
@@ -197,7 +197,8 @@ for run, prefix in prefixes.items():
         zones.append(f"mx-host={domain},{mx_host},10")
         vdomains.append(domain)
     with open(f"{state}/addresses-{run}.tsv", "w", encoding="utf-8") as f:
-        for i in range(1, n + 1):
+        # Run e: the first address at each of its domains (single calls).
+        for i in range(1, (domains if run == "e" else n) + 1):
             local = f"{NAMES[i % 10]}.{i}"
             domain = f"{prefix}-store-{1 + i % domains:02d}.net"
             exists = (i // domains) % 5 < 3
@@ -214,9 +215,9 @@ with open(f"{state}/rdap_dns.json", "w", encoding="utf-8") as f:
                "description": "postfix_bulk_bench: .net at an RDAP server that cannot be reached",
                "services": [[["net"], [f"https://{rdap_host}/"]]]}, f)
 with open(f"{state}/prefixes", "w", encoding="utf-8") as f:
-    f.write(f"{prefixes['a']} {prefixes['b']}\n")
+    f.write(f"{prefixes['a']} {prefixes['b']} {prefixes['e']}\n")
 PY
-read -r PREFIX_A PREFIX_B <"$BENCH_STATE/prefixes"
+read -r PREFIX_A PREFIX_B PREFIX_E <"$BENCH_STATE/prefixes"
 # Samples for the readiness checks: address 1 exists, address 150 does not.
 SAMPLE_OK=$(sed -n 1p "$BENCH_STATE/addresses-a.tsv" | cut -f1)
 SAMPLE_NO=$(sed -n 150p "$BENCH_STATE/addresses-a.tsv" | cut -f1)
@@ -348,6 +349,30 @@ BEGIN
   seconds := round(extract(epoch FROM clock_timestamp() - t0)::numeric, 2);
   RETURN NEXT;
 END \$\$;
+
+-- One verify_email() per address of a run's items first..last, each call
+-- timed on its own (what a query, a trigger or a CHECK pays per row).
+CREATE FUNCTION bench_single(r text, first int, last int, fresh boolean, OUT calls int,
+    OUT median_ms numeric, OUT mean_ms numeric, OUT p90_ms numeric, OUT confirmed int)
+LANGUAGE plpgsql AS \$\$
+DECLARE
+  a record;
+  t0 timestamptz;
+  ms float8[] := '{}';
+  v email_verification;
+BEGIN
+  confirmed := 0;
+  FOR a IN SELECT email FROM addrs WHERE run = r AND i BETWEEN first AND last ORDER BY i LOOP
+    t0 := clock_timestamp();
+    v := verify_email(a.email, refresh => fresh);
+    ms := ms || extract(epoch FROM clock_timestamp() - t0)::float8 * 1000;
+    IF v.verification_level = 'confirmed' THEN confirmed := confirmed + 1; END IF;
+  END LOOP;
+  calls := cardinality(ms);
+  SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY x)::numeric, 3), round(avg(x)::numeric, 3),
+         round(percentile_cont(0.9) WITHIN GROUP (ORDER BY x)::numeric, 3)
+    INTO median_ms, mean_ms, p90_ms FROM unnest(ms) x;
+END \$\$;
 SQL
 
 expect_valid=$(temp_psql -Atq -c "SELECT count(*) FILTER (WHERE expect_valid) FROM addrs WHERE run = 'a'")
@@ -405,6 +430,58 @@ run_bulk() {
 # (a) Defaults.
 run_bulk a "(a) verify_emails, every mailsentry setting at its default (domains $PREFIX_A-store-01..50.net)"
 A_SECONDS=$RUN_SECONDS A_RATE=$RUN_RATE A_ANSWERS=$RUN_ANSWERS A_POSTFIX=$RUN_POSTFIX
+
+# (d)-(g) Single calls, still with every setting at its default.
+SINGLE=${SINGLE:-200}
+echo
+echo "== (d) verify_email, one call at a time: $SINGLE new probes (refresh => true) at run (a)'s domains" \
+  "(MX answers and catch-all status known, sessions pooled)"
+IFS='|' read -r D_CALLS D_MEDIAN D_MEAN D_P90 D_CONFIRMED < <(temp_psql -Atq -c "SET client_min_messages = warning" \
+  -c "SELECT * FROM bench_single('a', 1, $SINGLE, true)")
+echo "calls $D_CALLS: median $D_MEDIAN ms, mean $D_MEAN ms, p90 $D_P90 ms; confirmed $D_CONFIRMED"
+echo
+echo "== (e) verify_email, the first address at each of $DOMAINS new domains (MX lookup, catch-all probe)"
+IFS='|' read -r E_CALLS E_MEDIAN E_MEAN E_P90 E_CONFIRMED < <(temp_psql -Atq -c "SET client_min_messages = warning" \
+  -c "SELECT * FROM bench_single('e', 1, $DOMAINS, false)")
+echo "calls $E_CALLS: median $E_MEDIAN ms, mean $E_MEAN ms, p90 $E_P90 ms; confirmed $E_CONFIRMED"
+echo
+echo "== (f) the bare probe: the minimal client, ONE at a time, over (d)'s addresses"
+head -n "$SINGLE" "$BENCH_STATE/addresses-a.tsv" >"$BENCH_STATE/single.tsv"
+bare_out=$("$BENCH_PYTHON" "$BENCH_HERE/minimal_probe_client.py" "$POSTFIX_IP" \
+  --addresses "$BENCH_STATE/single.tsv" --parallel 1) || { echo "FAILED: the bare probe got wrong answers" >&2; status=1; }
+echo "$bare_out"
+F_MEDIAN=$(sed -n '1s/.* median_ms=\([0-9.]*\).*/\1/p' <<<"$bare_out")
+[[ -n $F_MEDIAN ]] || bench_fail "no figures from the bare probe"
+D_TARGET=$(bench_calc "$F_MEDIAN + 2" 3)
+E_TARGET=$(bench_calc "2 * $F_MEDIAN + 2" 3)
+echo "single call vs bare probe: (d) $D_MEDIAN ms against target <= $D_TARGET ms (bare + 2 ms);" \
+  "(e) $E_MEDIAN ms against target <= $E_TARGET ms (2 x bare + 2 ms)"
+
+# (g) A table of 1,000 rows verified row by row in one UPDATE, beside the set
+# form over 1,000 other addresses (both fresh probes at run (a)'s domains).
+G_ROWS=1000
+if ((N >= SINGLE + 2 * G_ROWS)); then
+  echo
+  echo "== (g) UPDATE over $G_ROWS rows: verify_email row by row, and the set form (verify_emails)"
+  temp_psql -q <<SQL
+CREATE TABLE rowwise AS SELECT email, NULL::text AS verdict FROM addrs
+  WHERE run = 'a' AND i BETWEEN $((SINGLE + 1)) AND $((SINGLE + G_ROWS));
+CREATE TABLE setwise AS SELECT email, NULL::text AS verdict FROM addrs
+  WHERE run = 'a' AND i BETWEEN $((SINGLE + G_ROWS + 1)) AND $((SINGLE + 2 * G_ROWS));
+SQL
+  g_start=$(date +%s.%N)
+  g_notices=$(temp_psql -q -c "UPDATE rowwise SET verdict = (verify_email(email, refresh => true)).verdict" 2>&1 |
+    grep -c "NOTICE:  mailsentry: this statement" || true)
+  G_ROW_SECONDS=$(bench_calc "$(date +%s.%N) - $g_start" 2)
+  g_start=$(date +%s.%N)
+  temp_psql -q -c "UPDATE setwise s SET verdict = v.verdict
+                   FROM verify_emails(ARRAY(SELECT email FROM setwise), refresh => true) v WHERE v.email = s.email"
+  G_SET_SECONDS=$(bench_calc "$(date +%s.%N) - $g_start" 2)
+  G_RATIO=$(bench_calc "$G_ROW_SECONDS / $G_SET_SECONDS" 2)
+  G_FILLED=$(temp_psql -Atq -c "SELECT (SELECT count(verdict) FROM rowwise) || ' / ' || (SELECT count(verdict) FROM setwise)")
+  echo "row by row $G_ROW_SECONDS s, set form $G_SET_SECONDS s: ratio $G_RATIO; verdicts filled $G_FILLED;" \
+    "NOTICEs raised by the row-by-row UPDATE: $g_notices"
+fi
 
 # (b) domain_age = off: a server-wide setting; the restart applies it and
 # empties the worker's memory (DNS, sessions, catch-all and domain-age caches).
@@ -465,6 +542,16 @@ Settings forced by the environment in (a) and (b): $forced.
 | (a) \`verify_emails\`, mailsentry defaults | $A_SECONDS s | **$A_RATE** | $A_ANSWERS |
 | (b) \`verify_emails\`, \`mailsentry.domain_age = off\` | $B_SECONDS s | **$B_RATE** | $B_ANSWERS |
 | (c) minimal client: one connection per address, $PARALLEL at once | $C_SECONDS s | **$C_RATE** | $C_ANSWERS |
+
+Single calls, with the same defaults (median of each call, timed in the server):
+
+| measurement | median | mean | p90 | target |
+|---|---|---|---|---|
+| (d) \`verify_email\`, new probe at a domain seen before (refresh => true), $D_CALLS calls, $D_CONFIRMED confirmed | **$D_MEDIAN ms** | $D_MEAN ms | $D_P90 ms | <= bare + 2 ms = $D_TARGET ms |
+| (e) \`verify_email\`, first address at a new domain, $E_CALLS calls, $E_CONFIRMED confirmed | **$E_MEDIAN ms** | $E_MEAN ms | $E_P90 ms | <= 2 x bare + 2 ms = $E_TARGET ms |
+| (f) bare probe: connect, banner, EHLO, MAIL FROM, RCPT TO, QUIT, one at a time | **$F_MEDIAN ms** | | | |
+
+$(if [[ -n ${G_RATIO:-} ]]; then echo "(g) UPDATE over $G_ROWS rows: row by row (\`(verify_email(email, refresh => true)).verdict\`) **$G_ROW_SECONDS s**, set form (\`verify_emails\`) **$G_SET_SECONDS s**, ratio **$G_RATIO**; NOTICEs raised by the row-by-row statement: $g_notices."; fi)
 
 Ratio a/b (addresses/s): **$ratio_ab** (b is $(bench_calc "$B_RATE / $A_RATE" 1) x as fast as a); b/c: $(bench_calc "$B_RATE / $C_RATE" 2); a/c: $(bench_calc "$A_RATE / $C_RATE" 2).
 
