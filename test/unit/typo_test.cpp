@@ -335,5 +335,43 @@ TEST(TypoCorpus, AgreementOnRowsTheShippedListsCanServe) {
   EXPECT_GE(agreement, 90.0);
 }
 
+// The memo keeps a domain's part of the check: with it, every address gets
+// exactly the suggestion it gets without it (the local part is each
+// address's own), and a domain is worked out once.
+TEST(TypoMemo, SameSuggestionsWithAndWithoutTheMemo) {
+  const std::vector<std::string> addresses = {
+      "jane@gmial.com", "bob@gmial.com",   "JANE@GMIAL.COM",   "jane@gmail.",   "ann@gmail.com.",
+      "ann@gmail.com",  "x@acme.con",      "y@acme.con",       "z@hotmial.ogr", "k@gmail",
+      "q@gmai",         "jane@acme.co.uk", "jane@acme.co.uk.", "@gmial.com",    "jane@",
+      "no-at-sign",     "a@b@gmial.com",   "jane@yahooo.com",  "joe@yahooo.com"};
+  TypoMemo memo;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const std::string& address : addresses) {
+      const TypoResult plain = suggest_typo(address, builtin_lists());
+      const TypoResult memoized = suggest_typo(address, builtin_lists(), &memo);
+      EXPECT_EQ(memoized.has_typo, plain.has_typo) << address << " pass " << pass;
+      EXPECT_EQ(memoized.suggestion, plain.suggestion) << address << " pass " << pass;
+      EXPECT_EQ(memoized.domain_typo, plain.domain_typo) << address << " pass " << pass;
+    }
+  }
+}
+
+TEST(TypoMemo, RemembersADomainUntilCleared) {
+  TypoMemo memo;
+  EXPECT_EQ(memo.find("gmial.com"), nullptr);
+  EXPECT_EQ(suggest_typo("jane@gmial.com", builtin_lists(), &memo).suggestion, "jane@gmail.com");
+  const DomainTypo* known = memo.find("gmial.com");
+  ASSERT_NE(known, nullptr);
+  EXPECT_TRUE(known->has_typo);
+  EXPECT_EQ(known->domain, "gmail.com");
+  // A remembered answer is used as it is: the memo is what decides now.
+  memo.remember("acme-widgets.net", DomainTypo{true, "acme-widgets.com", false});
+  EXPECT_EQ(suggest_typo("bob@acme-widgets.net", builtin_lists(), &memo).suggestion,
+            "bob@acme-widgets.com");
+  memo.clear();
+  EXPECT_EQ(memo.find("gmial.com"), nullptr);
+  EXPECT_FALSE(suggest_typo("bob@acme-widgets.net", builtin_lists(), &memo).has_typo);
+}
+
 }  // namespace
 }  // namespace mailsentry

@@ -346,9 +346,39 @@ TypoResult make_suggestion(std::string_view local, std::string_view domain, bool
   return result;
 }
 
+// What the check makes of `domain` (lower-cased, trailing dots stripped).
+DomainTypo typo_of_domain(std::string_view domain, bool had_trailing_dot, const Lists& lists) {
+  const auto suggest = [](std::string_view to, bool domain_typo) {
+    return DomainTypo{true, std::string(to), domain_typo};
+  };
+  if (domain.find('.') == std::string_view::npos) {
+    if (auto completed = complete_popular_name(domain, lists)) return suggest(*completed, true);
+    return {};
+  }
+
+  // Fast path: the address is at a popular domain.
+  if (lists.popular_domains.contains(domain))
+    return had_trailing_dot ? suggest(domain, false) : DomainTypo{};
+
+  SuffixFacts facts(domain, lists.popular_tlds);
+  if (auto popular = closest_popular_domain(domain, lists, facts)) {
+    // A curated provider domain is real even when it is close to a popular one.
+    if (!lists.providers.contains(domain)) return suggest(*popular, true);
+  }
+
+  std::optional<std::string> repaired = facts.known() ? repair_second_level_suffix(domain, lists)
+                                                      : repair_unknown_suffix(domain, lists);
+  if (repaired) {
+    // Still a popular domain when the name was repaired too (hotmial.ogr).
+    return suggest(*repaired, lists.popular_domains.contains(*repaired));
+  }
+  if (had_trailing_dot) return suggest(domain, false);
+  return {};
+}
+
 }  // namespace
 
-TypoResult suggest_typo(std::string_view address, const Lists& lists) {
+TypoResult suggest_typo(std::string_view address, const Lists& lists, TypoMemo* memo) {
   address = trim(address);
   // Bytes that are not UTF-8 (SQL_ASCII databases) would come back garbled.
   if (address.size() > kMaxAddressLength || !is_valid_utf8(address)) return {};
@@ -368,30 +398,35 @@ TypoResult suggest_typo(std::string_view address, const Lists& lists) {
   while (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
   if (local.empty() || domain.empty() || domain.size() > kMaxDomainLength) return {};
 
-  if (domain.find('.') == std::string_view::npos) {
-    if (auto completed = complete_popular_name(domain, lists))
-      return make_suggestion(local, *completed, true);
-    return {};
+  // The domain decides; only the suggestion's local part is the address's.
+  const std::string_view written = text.substr(at + 1);
+  const DomainTypo* known = memo != nullptr ? memo->find(written) : nullptr;
+  DomainTypo fresh;
+  if (known == nullptr) {
+    fresh = typo_of_domain(domain, had_trailing_dot, lists);
+    if (memo != nullptr) memo->remember(written, fresh);
+    known = &fresh;
   }
-
-  // Fast path: the address is at a popular domain.
-  if (lists.popular_domains.contains(domain))
-    return had_trailing_dot ? make_suggestion(local, domain, false) : TypoResult{};
-
-  SuffixFacts facts(domain, lists.popular_tlds);
-  if (auto popular = closest_popular_domain(domain, lists, facts)) {
-    // A curated provider domain is real even when it is close to a popular one.
-    if (!lists.providers.contains(domain)) return make_suggestion(local, *popular, true);
-  }
-
-  std::optional<std::string> repaired = facts.known() ? repair_second_level_suffix(domain, lists)
-                                                      : repair_unknown_suffix(domain, lists);
-  if (repaired) {
-    // Still a popular domain when the name was repaired too (hotmial.ogr).
-    return make_suggestion(local, *repaired, lists.popular_domains.contains(*repaired));
-  }
-  if (had_trailing_dot) return make_suggestion(local, domain, false);
-  return {};
+  if (!known->has_typo) return {};
+  return make_suggestion(local, known->domain, known->domain_typo);
 }
+
+TypoResult suggest_typo(std::string_view address, const Lists& lists) {
+  return suggest_typo(address, lists, nullptr);
+}
+
+const DomainTypo* TypoMemo::find(std::string_view domain_as_written) const {
+  key_.assign(domain_as_written);  // reused: no allocation per lookup
+  const auto it = by_domain_.find(key_);
+  return it == by_domain_.end() ? nullptr : &it->second;
+}
+
+void TypoMemo::remember(std::string_view domain_as_written, DomainTypo typo) {
+  // Bounded: a list of a million domains starts over now and then.
+  if (by_domain_.size() >= kMaxDomains) by_domain_.clear();
+  by_domain_.emplace(std::string(domain_as_written), std::move(typo));
+}
+
+void TypoMemo::clear() { by_domain_.clear(); }
 
 }  // namespace mailsentry

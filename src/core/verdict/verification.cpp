@@ -36,10 +36,10 @@ std::string_view level_name(VerificationLevel level) {
   return "estimated";
 }
 
-Verification check_offline(std::string_view input, const Lists& lists) {
+Verification check_offline(std::string_view input, const Lists& lists, TypoMemo* typo_memo) {
   Verification v;
   v.address = parse_address(input);
-  v.typo = suggest_typo(input, lists);
+  v.typo = suggest_typo(input, lists, typo_memo);
   if (!v.address.valid) return v;
 
   v.checks_ran = true;

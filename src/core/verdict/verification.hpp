@@ -51,7 +51,9 @@ struct Verification {
 
 // All network-free checks; network facts stay empty. Call assess() after
 // the network facts (if any) are in.
-Verification check_offline(std::string_view input, const Lists& lists);
+// With a typo memo (valid for `lists`), a domain's typo check is done once.
+Verification check_offline(std::string_view input, const Lists& lists,
+                           TypoMemo* typo_memo = nullptr);
 
 // Takes in what the worker found; sets the catch-all confidence from how
 // name-like the local part is.

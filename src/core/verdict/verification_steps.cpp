@@ -6,8 +6,8 @@ namespace mailsentry {
 
 std::optional<NetworkRequest> start_verification(std::string_view input, Depth depth,
                                                  const ProbeSettings& probe, const Lists& lists,
-                                                 Verification& v) {
-  v = check_offline(input, lists);
+                                                 Verification& v, TypoMemo* typo_memo) {
+  v = check_offline(input, lists, typo_memo);
   // Invalid syntax, a provider format violation or a system address end the
   // verification here; a domain typo only asks whether the typo domain has
   // mail servers of its own.

@@ -21,7 +21,7 @@ namespace mailsentry {
 // and only the network needs it (complete_network_request).
 std::optional<NetworkRequest> start_verification(std::string_view input, Depth depth,
                                                  const ProbeSettings& probe, const Lists& lists,
-                                                 Verification& v);
+                                                 Verification& v, TypoMemo* typo_memo = nullptr);
 
 // Fills what only the network needs (the registrable domain, a public-suffix
 // lookup) into a request about to be handed to the network engine.

@@ -76,8 +76,9 @@ void check_offline(AddressBatch& batch, std::size_t begin, std::size_t end) {
                                 for (std::size_t i = begin; i < end; ++i) {
                                   BatchInput& input = batch.inputs[i];
                                   input.started = std::make_unique<StartedInput>();
-                                  input.started->request = start_verification(
-                                      input.text, depth, probe, current_lists(), input.started->v);
+                                  input.started->request =
+                                      start_verification(input.text, depth, probe, current_lists(),
+                                                         input.started->v, &current_typo_memo());
                                 }
                               }),
                   batch.options.entry_point);

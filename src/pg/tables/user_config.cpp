@@ -20,6 +20,7 @@ namespace {
 // longjmp could skip.
 std::unique_ptr<Lists> effective_lists;
 std::unique_ptr<Weights> effective_weights;
+TypoMemo typo_memo;  // valid for effective_lists as they are now
 
 Oid overrides_relid = InvalidOid;
 Oid weights_relid = InvalidOid;
@@ -50,6 +51,7 @@ void ensure_user_config_current() {
   const uint64 load_started_at = invalidation_count;
 
   raise_guarded(run_guarded("loading built-in lists", [] {
+    typo_memo.clear();
     if (!effective_lists) effective_lists = std::make_unique<Lists>(Lists::builtin());
     for (std::string_view name : Lists::names()) effective_lists->by_name(name)->clear_overrides();
     effective_weights = std::make_unique<Weights>();
@@ -73,6 +75,7 @@ void ensure_user_config_current() {
 unsigned long long user_config_version() { return reload_count; }
 
 const Lists& current_lists() { return *effective_lists; }
+TypoMemo& current_typo_memo() { return typo_memo; }
 const Weights& current_weights() { return *effective_weights; }
 
 }  // namespace mailsentry::pg

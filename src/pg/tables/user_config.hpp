@@ -3,6 +3,7 @@
 #pragma once
 
 #include "checks/lists.hpp"
+#include "checks/typo.hpp"
 #include "verdict/score.hpp"
 
 namespace mailsentry::pg {
@@ -19,6 +20,8 @@ unsigned long long user_config_version();
 
 // The effective lists and weights; valid after ensure_user_config_current().
 const Lists& current_lists();
+// The typo memo of the current lists (cleared whenever they are reloaded).
+TypoMemo& current_typo_memo();
 const Weights& current_weights();
 
 }  // namespace mailsentry::pg

@@ -27,10 +27,14 @@ INSERT INTO mailsentry.list_overrides (list_name, entry, detail)
 SELECT is_role_based, role_type FROM email_check_offline('orders@acme-widgets.com');
 INSERT INTO mailsentry.list_overrides (list_name, entry, detail) VALUES ('roles', 'bad', 'vip');
 
--- A new popular domain becomes a typo target.
+-- A new popular domain becomes a typo target, also for verify_email, which
+-- remembers each domain's typo check until the lists change (a system
+-- address: no network needed).
 SELECT email_suggest('jane@acme-widgest.com');
+SELECT suggestion FROM verify_email('noreply@acme-widgest.com');
 INSERT INTO mailsentry.list_overrides (list_name, entry) VALUES ('popular_domains', 'acme-widgets.com');
 SELECT email_suggest('jane@acme-widgest.com');
+SELECT suggestion FROM verify_email('noreply@acme-widgest.com');
 
 -- Bad overrides are refused.
 INSERT INTO mailsentry.list_overrides (list_name, entry) VALUES ('no_such_list', 'x.com');
