@@ -86,6 +86,11 @@ void ProberCore::on_lease(const std::string& host, SessionLease lease) {
   }
   batch->session = std::move(session);
   batch->reused = lease.reused;
+  // A reused session may still hold the transaction of its last batch open
+  // (MAIL FROM accepted): its RCPTs join it instead of RSET and a new MAIL
+  // FROM each time (the session decides whether it can; the recipient and
+  // rejection budgets are per session either way).
+  batch->continue_open = true;
   batch->transcript = std::move(lease.transcript);
   batch->warnings = std::move(lease.warnings);
   run_batch(batch);
