@@ -18,6 +18,7 @@ extern "C" {
 #include "queue/request_queue.hpp"
 #include "tables/cache_writer.hpp"
 #include "tables/domains_table.hpp"
+#include "verdict/recent_writes.hpp"
 #include "verdict/verification_steps.hpp"
 #include "worker/job_runner.hpp"
 #include "worker/late_domain_ages.hpp"
@@ -40,7 +41,31 @@ struct CompletionRound {
   std::vector<std::pair<std::uint64_t, NetworkFacts>> completions;
   std::vector<CacheWrite> writes;
   std::vector<Delivery> deliveries;
+  std::vector<std::pair<std::size_t, std::uint64_t>> domain_rows;  // write index, facts digest
 };
+
+// The domain rows written lately and with what (worker lifetime): a domain's
+// row is rewritten when its facts change, and at least once a minute.
+RecentWrites domain_rows_written(60LL * 1000000, 100000);
+
+// What the domains row of `w` would hold (write_domain_facts), as a digest.
+std::uint64_t domain_facts_digest(const CacheWrite& w) {
+  const NetworkFactsPod& f = w.facts;
+  const auto text = [](const auto& fixed) {
+    return fixed.present ? std::string_view(fixed.bytes, fixed.size) : std::string_view("\x01");
+  };
+  const char flags[] = {
+      static_cast<char>(f.mx_found),  static_cast<char>(f.implicit_mx),
+      static_cast<char>(f.catch_all), static_cast<char>(f.dnsbl_listed),
+      static_cast<char>(w.mx_only),   static_cast<char>(f.domain_created_days.present)};
+  std::uint64_t digest = digest_bytes(kDigestStart, std::string_view(flags, sizeof flags));
+  if (f.domain_created_days.present)
+    digest = digest_bytes(digest, std::to_string(f.domain_created_days.value));
+  digest = digest_bytes(digest, text(w.registrable_domain));
+  for (std::uint32_t i = 0; i < f.mx_record_count && i < kMaxMxRecords; ++i)
+    digest = digest_bytes(digest, text(f.mx_records[i]));
+  return digest;
+}
 
 // C++ side: what to write for each completion.
 void prepare_writes(CompletionRound& round, TimestampTz now) {
@@ -58,10 +83,23 @@ void prepare_writes(CompletionRound& round, TimestampTz now) {
     round.writes.push_back(write);
   }
   // One domain row per domain and batch: the latest answer (a bulk batch
-  // holds hundreds of addresses of a few domains).
+  // holds hundreds of addresses of a few domains), and only when it changes
+  // the row (or has not been written for a minute).
   std::unordered_set<std::string_view> domains_seen;
-  for (auto it = round.writes.rbegin(); it != round.writes.rend(); ++it)
-    it->with_domain_facts = domains_seen.insert(it->domain.view()).second;
+  for (std::size_t i = round.writes.size(); i-- > 0;) {
+    CacheWrite& write = round.writes[i];
+    write.with_domain_facts = domains_seen.insert(write.domain.view()).second;
+    if (!write.with_domain_facts || !write.domain.present) continue;
+    const std::uint64_t digest = domain_facts_digest(write);
+    write.with_domain_facts = domain_rows_written.needs_write(write.domain.view(), digest, now);
+    if (write.with_domain_facts) round.domain_rows.emplace_back(i, digest);
+  }
+}
+
+// C++ side: the domain rows of a round that committed.
+void remember_domain_rows(const CompletionRound& round, TimestampTz now) {
+  for (const auto& [index, digest] : round.domain_rows)
+    domain_rows_written.written(round.writes[index].domain.view(), digest, now);
 }
 
 void write_all(void* state) {
@@ -120,8 +158,9 @@ void handle_completions() {
       ereport(LOG, (errmsg("mailsentry smtp %s: %s", facts.mx_host.c_str(), line.c_str())));
   // On a standby nothing is written: verdicts are computed, not cached.
   if (!RecoveryInProgress() &&
-      (!round->writes.empty() || job_progress_pending() || late_domain_ages_pending()))
-    (void)run_in_transaction("storing verdicts", write_all, &*round);
+      (!round->writes.empty() || job_progress_pending() || late_domain_ages_pending()) &&
+      run_in_transaction("storing verdicts", write_all, &*round))
+    (void)run_guarded("collecting answers", [&] { remember_domain_rows(*round, now); });
   deliver_to_slots(*round);
   (void)run_guarded("collecting answers", [] { clear_late_domain_ages(); });
   round.finish();

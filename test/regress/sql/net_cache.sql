@@ -118,3 +118,12 @@ SELECT count(*) > 0 AS domains_visible FROM mailsentry.domain_facts;
 RESET ROLE;
 DROP OWNED BY mailsentry_reader;
 DROP ROLE mailsentry_reader;
+
+-- A domain's facts row is written when the facts change, not after every
+-- answer (in bulk that was hundreds of rewrites of the same row a second).
+SELECT verdict FROM verify_email('ed@exists-mail.net', refresh => true);
+SELECT updated_at AS domain_written FROM mailsentry.domains WHERE domain = 'exists-mail.net' \gset
+SELECT pg_sleep(0.2);
+SELECT verdict FROM verify_email('eve.smith@exists-mail.net', refresh => true);
+SELECT updated_at = :'domain_written' AS row_left_as_it_was
+FROM mailsentry.domains WHERE domain = 'exists-mail.net';
