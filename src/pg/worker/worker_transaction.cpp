@@ -61,6 +61,11 @@ bool run_in_transaction(const char* what, void (*body)(void*), void* state) {
     ok = false;
   }
   PG_END_TRY();
+  // A background worker's table statistics (rows inserted, updated, dead)
+  // reach the shared statistics only when it reports them: without this,
+  // autovacuum never learnt of the worker's writes to the cache, domains and
+  // job tables, and never vacuumed or analyzed them for it.
+  (void)pgstat_report_stat(true);
   pgstat_report_activity(STATE_IDLE, nullptr);
   MemoryContextSwitchTo(caller_context);
   return ok;

@@ -72,6 +72,32 @@ SELECT * FROM mailsentry.distinct_elements(ARRAY['b@x.org', NULL, 'a@x.org', '',
 SELECT count(*) AS rows FROM mailsentry.distinct_elements('{}'::text[]);
 SELECT count(*) AS rows FROM mailsentry.distinct_elements(NULL);
 
+-- The worker reports its writes to the statistics autovacuum works from, and
+-- recording a batch of verdicts reads only that batch's items, even right
+-- after a submit, before the table has statistics (it used to read every
+-- pending item of the job for each batch).
+CREATE FUNCTION it.job_items_stats(OUT updated bigint, OUT read bigint) LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_stat_clear_snapshot();
+  SELECT n_tup_upd, seq_tup_read + coalesce(idx_tup_fetch, 0) INTO updated, read
+  FROM pg_stat_user_tables WHERE relid = 'mailsentry.job_items'::regclass;
+END $$;
+CREATE FUNCTION it.wait_for_job_items_updates(target bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1..100 LOOP
+    EXIT WHEN (SELECT updated FROM it.job_items_stats()) >= target;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT * FROM it.job_items_stats() \gset before_
+SELECT mailsentry.submit(ARRAY(SELECT 'user' || i || '@nxdomain-mail.net'
+                               FROM generate_series(1, 5000) i)) AS job4 \gset
+SELECT it.wait_for_job(:job4);
+SELECT it.wait_for_job_items_updates(:before_updated + 5000);
+SELECT updated - :before_updated >= 5000 AS worker_updates_counted,
+       (read - :before_read) < 3 * 5000 AS reads_bounded_by_batches
+FROM it.job_items_stats();
+
 -- Deleting a job deletes its items; emptying the job table empties them all.
 SELECT count(*) > 0 AS has_items FROM mailsentry.job_items WHERE job_id = :job2;
 DELETE FROM mailsentry.job_queue WHERE job_id = :job2;
