@@ -44,6 +44,17 @@ SELECT mailsentry.cancel(:job);
 RESET SESSION AUTHORIZATION;
 SELECT it.wait_for_job(:job2);
 SELECT submitted_by, source, total, done FROM mailsentry.jobs WHERE job_id = :job2;
+-- Row-level security applies too: the job holds only the rows the submitter
+-- may see, because the table is read in the submitter's session.
+ALTER TABLE it.signups ENABLE ROW LEVEL SECURITY;
+CREATE POLICY signups_seen ON it.signups FOR SELECT TO mailsentry_jobs_user USING (id <> 3);
+SET SESSION AUTHORIZATION mailsentry_jobs_user;
+SELECT mailsentry.submit('it.signups'::regclass, 'email') AS job_rls \gset
+RESET SESSION AUTHORIZATION;
+SELECT it.wait_for_job(:job_rls);
+SELECT total, done FROM mailsentry.jobs WHERE job_id = :job_rls;
+SELECT email FROM mailsentry.job_items WHERE job_id = :job_rls ORDER BY item;
+ALTER TABLE it.signups DISABLE ROW LEVEL SECURITY;
 
 -- Cancelling stops a running job; its verdicts so far stay cached.
 SELECT mailsentry.submit(ARRAY(SELECT 'slow' || i || '@slow-mail.net' FROM generate_series(1, 20) i))
