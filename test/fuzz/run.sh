@@ -203,9 +203,11 @@ build_target() {  # name
 # The sources of src/core that the targets link (the asio-heavy network code
 # is left out: it takes most of the compile time). When a target needs more,
 # its link fails, and the whole of src/core is compiled for a second try.
-CORE_SOURCES=(checks/syntax checks/idn checks/address_literal net/smtp_reply net/https_get
-  net/address_policy net/checked_connect net/registration_date net/whois_client net/rdap_bootstrap
-  checks/typo checks/edit_distance checks/keyboard checks/lists checks/public_suffix checks/gibberish)
+CORE_SOURCES=(checks/syntax checks/syntax_rules checks/address_characters checks/local_part_syntax
+  checks/domain_syntax checks/idn checks/address_literal net/smtp_reply net/https_get
+  net/one_shot_request net/bracketed_host net/address_policy net/checked_connect
+  net/registration_date net/whois_client net/rdap_bootstrap checks/typo checks/edit_distance
+  checks/keyboard checks/lists checks/public_suffix checks/gibberish)
 
 build_start=$SECONDS
 declare -A build_failed=()
@@ -219,20 +221,22 @@ if ! build_core "${core[@]}"; then
 else
   undefined=0
   for name in "${names[@]}"; do
-    if ! build_target "$name" 2>"$OUT/link.log"; then
+    if ! build_target "$name" 2>"$OUT/link-$name.log"; then
       build_failed[$name]="build failed"
-      cat "$OUT/link.log" >&2
-      grep -q 'undefined reference' "$OUT/link.log" && undefined=1
+      grep -q 'undefined reference' "$OUT/link-$name.log" && undefined=1
     fi
   done
+  # A link that needs more of src/core than the list above is retried with
+  # all of it; the first link's errors are shown only if the retry fails too.
   if [ $undefined -eq 1 ]; then
-    echo "fuzz build: linking with part of src/core failed; compiling all of it" >&2
+    echo "fuzz build: CORE_SOURCES misses a source a target needs; compiling all of src/core"
     if build_core "$ROOT"/src/core/*/*.cpp; then
       for name in "${!build_failed[@]}"; do
-        build_target "$name" && unset "build_failed[$name]"
+        build_target "$name" 2>"$OUT/link-$name.log" && unset "build_failed[$name]"
       done
     fi
   fi
+  for name in "${!build_failed[@]}"; do cat "$OUT/link-$name.log" >&2; done
 fi
 echo "fuzz build: done in $((SECONDS - build_start)) s"
 if [ "${FUZZ_BUILD_ONLY:-0}" = 1 ]; then
