@@ -166,7 +166,8 @@ void ProberCore::set_options(SmtpOptions options) {
 
 void ProberCore::shutdown() {
   shut_down_ = true;
-  for (const BatchPtr& batch : active_) batch->session->close();  // their handlers find jobs done
+  // Their jobs are finished below; their handlers would hold the batches.
+  for (const BatchPtr& batch : active_) batch->session->abandon();
   active_.clear();
   for (const std::string& host : queues_.hosts()) pool_->set_queued(host, 0);
   queues_.clear();

@@ -86,6 +86,13 @@ void SmtpSession::close() {
   close_socket();
 }
 
+void SmtpSession::abandon() {
+  close();
+  exchange_done_ = nullptr;
+  open_done_ = nullptr;
+  transaction_done_ = nullptr;
+}
+
 SessionFailure SmtpSession::failure_for(const std::error_code& error, std::string& detail) const {
   if (timed_out_) {
     detail = "timeout after " + std::to_string(step_timeout_.count()) + " ms waiting for " +

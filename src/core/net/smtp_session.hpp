@@ -80,6 +80,10 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void quit(std::chrono::milliseconds timeout, std::function<void()> closed);
   // Immediate close; a step in progress ends with SessionFailure::aborted.
   void close();
+  // Immediate close for a shutdown: the handlers of a step in progress are
+  // dropped, never called. The I/O loop may not run again, and a handler
+  // left in the session would keep its owners, and the session, alive.
+  void abandon();
 
   // Open, idle-able, and not told by the server that it is closing.
   bool usable() const { return ready_ && !closed_ && !broken_ && !busy_; }
