@@ -27,8 +27,12 @@ TEST(RecentWrites, OnlyWrittenRowsAreRememberedAndTheMemoryIsBounded) {
   writes.written("c.com", 1, 0);  // a third row: the memory starts over
   EXPECT_TRUE(writes.needs_write("a.com", 1, 1));
   EXPECT_FALSE(writes.needs_write("c.com", 1, 1));
-  writes.clear();
-  EXPECT_TRUE(writes.needs_write("c.com", 1, 1));
+  // A row written again is not a new row: with c.com and d.com the memory
+  // is full, and rewriting c.com keeps both.
+  writes.written("d.com", 1, 5);
+  writes.written("c.com", 2, 5);
+  EXPECT_FALSE(writes.needs_write("c.com", 2, 6));
+  EXPECT_FALSE(writes.needs_write("d.com", 1, 6));
 }
 
 TEST(RecentWrites, DigestsTellContentsApart) {

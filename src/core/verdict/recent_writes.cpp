@@ -15,11 +15,14 @@ bool RecentWrites::needs_write(std::string_view key, std::uint64_t digest,
 }
 
 void RecentWrites::written(std::string_view key, std::uint64_t digest, std::int64_t now_us) {
-  if (rows_.size() >= max_rows_ && rows_.find(std::string(key)) == rows_.end()) rows_.clear();
-  rows_[std::string(key)] = Written{digest, now_us};
+  key_.assign(key);
+  auto it = rows_.find(key_);
+  if (it == rows_.end()) {
+    if (rows_.size() >= max_rows_) rows_.clear();
+    it = rows_.emplace(key_, Written{}).first;
+  }
+  it->second = Written{digest, now_us};
 }
-
-void RecentWrites::clear() { rows_.clear(); }
 
 std::uint64_t digest_bytes(std::uint64_t digest, std::string_view bytes) {
   for (const char c : bytes) {

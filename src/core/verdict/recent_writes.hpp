@@ -23,7 +23,6 @@ class RecentWrites {
   bool needs_write(std::string_view key, std::uint64_t digest, std::int64_t now_us) const;
   // Records a write that is durable (its transaction committed).
   void written(std::string_view key, std::uint64_t digest, std::int64_t now_us);
-  void clear();
 
  private:
   struct Written {
@@ -33,7 +32,7 @@ class RecentWrites {
   std::int64_t refresh_us_;
   std::size_t max_rows_;
   std::unordered_map<std::string, Written> rows_;
-  mutable std::string key_;  // reused for lookups
+  mutable std::string key_;  // reused for lookups (no allocation per call)
 };
 
 // Combines `bytes` into a running 64-bit digest (FNV-1a).

@@ -1,5 +1,7 @@
 #include "tables/domains_table.hpp"
 
+#include <string>
+
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -13,6 +15,7 @@ extern "C" {
 #include "tables/spi_fields.hpp"
 #include "tables/spi_statements.hpp"
 #include "verdict/domain_facts_row.hpp"
+#include "verdict/recent_writes.hpp"
 #include "worker/worker_transaction.hpp"
 
 namespace mailsentry::pg {
@@ -100,6 +103,26 @@ void write_domain_facts(const CacheWrite& w) {
   else
     p.set(11, BoolGetDatum(f.dnsbl_listed));
   execute_kept(domain_upsert, p.values, p.nulls);
+}
+
+std::uint64_t domain_facts_digest(const CacheWrite& w) {
+  const NetworkFactsPod& f = w.facts;
+  const auto text = [](const auto& fixed) {
+    return fixed.present ? std::string_view(fixed.bytes, fixed.size) : std::string_view("\x01");
+  };
+  // The parameters of write_domain_facts but the domain (the key) and the
+  // timestamps (derived from when it was checked).
+  const char flags[] = {
+      static_cast<char>(f.mx_found),  static_cast<char>(f.implicit_mx),
+      static_cast<char>(f.catch_all), static_cast<char>(f.dnsbl_listed),
+      static_cast<char>(w.mx_only),   static_cast<char>(f.domain_created_days.present)};
+  std::uint64_t digest = digest_bytes(kDigestStart, std::string_view(flags, sizeof flags));
+  if (f.domain_created_days.present)
+    digest = digest_bytes(digest, std::to_string(f.domain_created_days.value));
+  digest = digest_bytes(digest, text(w.registrable_domain));
+  for (std::uint32_t i = 0; i < f.mx_record_count && i < kMaxMxRecords; ++i)
+    digest = digest_bytes(digest, text(f.mx_records[i]));
+  return digest;
 }
 
 void write_late_registration_date(std::string_view registrable_domain, std::int32_t created_days) {

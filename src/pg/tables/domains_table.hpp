@@ -16,6 +16,9 @@ namespace mailsentry::pg {
 
 // The domain facts of one verdict; only what it knows overwrites.
 void write_domain_facts(const CacheWrite& entry);
+// What write_domain_facts(entry) would write, as a digest: equal digests
+// write the same row (but for its timestamps).
+std::uint64_t domain_facts_digest(const CacheWrite& entry);
 
 // A registration date found after the verdicts that wanted it.
 void write_late_registration_date(std::string_view registrable_domain, std::int32_t created_days);

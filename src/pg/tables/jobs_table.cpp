@@ -84,7 +84,7 @@ void record_job_verdicts(std::int64_t job_id, const JobVerdict* verdicts, int co
   // The range of items bounds the scan of job_items whatever the plan: right
   // after a large submit the table has no statistics, and the planner hashed
   // all of the job's pending items for every batch (a 1M job ran at a
-  // quarter of its speed until autovacuum analyzed the table).
+  // fifth of its speed until autovacuum analyzed the table).
   spi_run("recording job progress", SPI_OK_UPDATE,
           "WITH done AS ("
           "  UPDATE mailsentry.job_items i SET verdict = u.verdict, score = u.score, "

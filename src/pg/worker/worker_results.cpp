@@ -48,25 +48,6 @@ struct CompletionRound {
 // row is rewritten when its facts change, and at least once a minute.
 RecentWrites domain_rows_written(60LL * 1000000, 100000);
 
-// What the domains row of `w` would hold (write_domain_facts), as a digest.
-std::uint64_t domain_facts_digest(const CacheWrite& w) {
-  const NetworkFactsPod& f = w.facts;
-  const auto text = [](const auto& fixed) {
-    return fixed.present ? std::string_view(fixed.bytes, fixed.size) : std::string_view("\x01");
-  };
-  const char flags[] = {
-      static_cast<char>(f.mx_found),  static_cast<char>(f.implicit_mx),
-      static_cast<char>(f.catch_all), static_cast<char>(f.dnsbl_listed),
-      static_cast<char>(w.mx_only),   static_cast<char>(f.domain_created_days.present)};
-  std::uint64_t digest = digest_bytes(kDigestStart, std::string_view(flags, sizeof flags));
-  if (f.domain_created_days.present)
-    digest = digest_bytes(digest, std::to_string(f.domain_created_days.value));
-  digest = digest_bytes(digest, text(w.registrable_domain));
-  for (std::uint32_t i = 0; i < f.mx_record_count && i < kMaxMxRecords; ++i)
-    digest = digest_bytes(digest, text(f.mx_records[i]));
-  return digest;
-}
-
 // C++ side: what to write for each completion.
 void prepare_writes(CompletionRound& round, TimestampTz now) {
   InternalRequest internal;
