@@ -187,7 +187,8 @@ NetworkEngine::~NetworkEngine() {
     // a probe's completion) call into the components and must never run
     // after them. They are destroyed, not run, with the io_context.
     impl->io.stop();
-    impl->smtp->shutdown();
+    // The prober shuts down in its destructor, at once (its shutdown() would
+    // post to the stopped loop).
     impl->verifier.reset();
     impl->canary.reset();
     impl->domain_age.reset();
